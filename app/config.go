@@ -1,0 +1,170 @@
+package main
+
+import (
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"reflect"
+	"strings"
+	"time"
+
+	"github.com/caarlos0/env/v11"
+)
+
+// Config is every setting of the service, read from the environment. Field
+// tags give the variable, its default and whether it is a secret that the
+// -print-config dump redacts.
+type Config struct {
+	Env       string `env:"APP_ENV" envDefault:"development" help:"production or development; production requires SECRET_KEY, B24 credentials and an https PUBLIC_URL"`
+	HTTPAddr  string `env:"HTTP_ADDR" envDefault:"127.0.0.1:8080" help:"address the HTTP server listens on"`
+	PublicURL string `env:"PUBLIC_URL" envDefault:"http://127.0.0.1:8080" help:"base URL Bitrix24 and browsers reach the app at; used in every URL handed to Bitrix24"`
+	DataDir   string `env:"DATA_DIR" envDefault:"./data" help:"directory for the SQLite database, re-hosted media and the development secret key"`
+
+	DatabaseURL string `env:"DATABASE_URL" secret:"true" help:"empty for SQLite in DATA_DIR, sqlite:///path/app.db, or mysql://user:password@host:3306/dbname"`
+	DBMigrate   bool   `env:"DB_MIGRATE" envDefault:"true" help:"apply pending migrations on start; when false a stale schema stops the app"`
+
+	B24ClientID     string        `env:"B24_CLIENT_ID" help:"application client_id from the Bitrix24 vendor or local-app page"`
+	B24ClientSecret string        `env:"B24_CLIENT_SECRET" secret:"true" help:"application client_secret; sent only to the OAuth server"`
+	B24ConnectorID  string        `env:"B24_CONNECTOR_ID" envDefault:"b24wa_whatsapp" help:"Open Lines connector id, lower case letters, digits and underscores"`
+	B24RateBurst    int           `env:"B24_RATE_BURST" envDefault:"50" help:"leaky-bucket size of REST calls per portal"`
+	B24RatePerSec   float64       `env:"B24_RATE_PER_SEC" envDefault:"2" help:"REST calls per second per portal once the bucket is full"`
+	B24Timeout      time.Duration `env:"B24_TIMEOUT" envDefault:"30s" help:"timeout of one REST call"`
+
+	SecretKey     string `env:"SECRET_KEY" secret:"true" help:"at least 32 bytes (raw, hex or base64) for encryption at rest and signing"`
+	SecretKeysOld string `env:"SECRET_KEYS_OLD" secret:"true" help:"comma-separated previous SECRET_KEY values, oldest first, still accepted for decryption"`
+
+	WhatsAppBackend string `env:"WHATSAPP_BACKEND" envDefault:"whatsmeow" help:"whatsmeow (real WhatsApp) or simulator (offline, plays the phone)"`
+
+	LogLevel  string `env:"LOG_LEVEL" envDefault:"info" help:"debug, info, warn or error"`
+	LogFormat string `env:"LOG_FORMAT" envDefault:"text" help:"text or json"`
+
+	AllowInsecureHTTP bool `env:"ALLOW_INSECURE_HTTP" envDefault:"false" help:"allow portals and the OAuth server over plain http on loopback addresses (tests, local tryouts)"`
+
+	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"20s" help:"time given to each shutdown step"`
+	InstanceID      string        `env:"INSTANCE_ID" help:"name of this instance in line leases; default host name and process id"`
+}
+
+// LoadConfig reads the environment and validates the result.
+func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
+	var cfg Config
+	environ := map[string]string{}
+	for _, f := range configFields() {
+		if v, ok := lookup(f.env); ok {
+			environ[f.env] = v
+		}
+	}
+	if err := env.ParseWithOptions(&cfg, env.Options{Environment: environ}); err != nil {
+		return cfg, fmt.Errorf("read configuration: %w", err)
+	}
+	return cfg, cfg.Validate()
+}
+
+// Validate checks every setting and names the variable at fault.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(name, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{name}, args...)...))
+	}
+	if c.Env != "production" && c.Env != "development" {
+		bad("APP_ENV", "%q is not valid; expected production or development", c.Env)
+	}
+	u, err := url.Parse(c.PublicURL)
+	switch {
+	case err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https"):
+		bad("PUBLIC_URL", "%q is not an absolute http(s) URL", c.PublicURL)
+	case c.Env == "production" && u.Scheme != "https":
+		bad("PUBLIC_URL", "%q must use https in production, because Bitrix24 calls only https handlers", c.PublicURL)
+	}
+	if c.WhatsAppBackend != "whatsmeow" && c.WhatsAppBackend != "simulator" {
+		bad("WHATSAPP_BACKEND", "%q is not valid; expected whatsmeow or simulator", c.WhatsAppBackend)
+	}
+	if _, err := parseLevel(c.LogLevel); err != nil {
+		bad("LOG_LEVEL", "%v", err)
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		bad("LOG_FORMAT", "%q is not valid; expected text or json", c.LogFormat)
+	}
+	if c.SecretKey != "" {
+		if _, err := decodeKey(c.SecretKey); err != nil {
+			bad("SECRET_KEY", "%v", err)
+		}
+	} else if c.Env == "production" {
+		bad("SECRET_KEY", "is required in production: set at least 32 random bytes, for example the output of `openssl rand -hex 32`")
+	}
+	if c.Env == "production" && (c.B24ClientID == "" || c.B24ClientSecret == "") {
+		bad("B24_CLIENT_ID", "and B24_CLIENT_SECRET are required in production")
+	}
+	if !validConnectorID(c.B24ConnectorID) {
+		bad("B24_CONNECTOR_ID", "%q is not valid; use lower case letters, digits and underscores", c.B24ConnectorID)
+	}
+	if c.B24RateBurst < 1 || c.B24RatePerSec <= 0 {
+		bad("B24_RATE_BURST", "and B24_RATE_PER_SEC must be positive, got %d and %g", c.B24RateBurst, c.B24RatePerSec)
+	}
+	if c.DataDir == "" {
+		bad("DATA_DIR", "must not be empty")
+	}
+	return errors.Join(errs...)
+}
+
+func validConnectorID(id string) bool {
+	if id == "" {
+		return false
+	}
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// decodeKey accepts a key as hex, base64 or raw text of at least 32 bytes.
+func decodeKey(s string) ([]byte, error) {
+	if b, err := hex.DecodeString(s); err == nil && len(b) >= 32 {
+		return b, nil
+	}
+	if b, err := base64.StdEncoding.DecodeString(s); err == nil && len(b) >= 32 {
+		return b, nil
+	}
+	if len(s) >= 32 {
+		return []byte(s), nil
+	}
+	return nil, fmt.Errorf("key is too short: need at least 32 bytes (64 hex digits)")
+}
+
+// PublicBase returns PUBLIC_URL without a trailing slash.
+func (c *Config) PublicBase() string { return strings.TrimRight(c.PublicURL, "/") }
+
+type configField struct {
+	env, def, help string
+	secret         bool
+	index          int
+}
+
+func configFields() []configField {
+	t := reflect.TypeOf(Config{})
+	fields := make([]configField, 0, t.NumField())
+	for i := range t.NumField() {
+		f := t.Field(i)
+		fields = append(fields, configField{
+			env: f.Tag.Get("env"), def: f.Tag.Get("envDefault"), help: f.Tag.Get("help"),
+			secret: f.Tag.Get("secret") == "true", index: i,
+		})
+	}
+	return fields
+}
+
+// Print writes every setting as NAME=value with secrets redacted.
+func (c *Config) Print(w io.Writer) {
+	v := reflect.ValueOf(*c)
+	for _, f := range configFields() {
+		value := fmt.Sprint(v.Field(f.index).Interface())
+		if f.secret && value != "" {
+			value = "[redacted]"
+		}
+		fmt.Fprintf(w, "%s=%s\n", f.env, value)
+	}
+}

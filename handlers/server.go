@@ -1,0 +1,40 @@
+// Package handlers is the HTTP layer: echo routes and middleware that parse
+// and validate requests, call the portal and connector services, and render
+// pages from static/. Errors become responses in one place, errorHandler.
+package handlers
+
+import (
+	"log/slog"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"gorm.io/gorm"
+)
+
+// Options are the dependencies of the HTTP layer.
+type Options struct {
+	Log        *slog.Logger
+	DB         *gorm.DB
+	Dialect    string
+	PublicURL  string
+	Production bool
+}
+
+// NewEcho builds the router with every route and middleware.
+func NewEcho(opts Options) *echo.Echo {
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	e.HTTPErrorHandler = errorHandler(opts.Log)
+
+	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{
+		TargetHeader: echo.HeaderXRequestID,
+	}))
+	e.Use(accessLog(opts.Log))
+	e.Use(recoverPanics(opts.Log))
+	e.Use(securityHeaders)
+	e.Use(middleware.BodyLimit("20M"))
+
+	registerHealth(e, opts)
+	return e
+}
