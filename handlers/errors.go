@@ -16,9 +16,12 @@ type errorMapping struct {
 	key    string
 }
 
-// errorTable lists the domain errors the services return, most specific
-// first. Anything not listed is an internal error.
-var errorTable = []errorMapping{}
+// errorTables lists the domain errors the services return, one table per
+// area (each in its own file), most specific first. Anything not listed is an
+// internal error.
+func errorTables() [][]errorMapping {
+	return [][]errorMapping{portalErrors, settingsErrors, scanLinkErrors, bridgeErrors, billingErrors}
+}
 
 // errorHandler is the only place where errors become HTTP responses.
 // Internal error text is logged, never shown.
@@ -51,9 +54,11 @@ func classify(err error) (int, string, string) {
 		msg, _ := he.Message.(string)
 		return he.Code, http.StatusText(he.Code), msg
 	}
-	for _, m := range errorTable {
-		if errors.Is(err, m.target) {
-			return m.status, m.key, ""
+	for _, table := range errorTables() {
+		for _, m := range table {
+			if errors.Is(err, m.target) {
+				return m.status, m.key, ""
+			}
 		}
 	}
 	return http.StatusInternalServerError, "internal_error", ""

@@ -3,6 +3,7 @@ package static
 import (
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"strings"
 )
 
@@ -14,18 +15,32 @@ type Catalog struct {
 	messages map[string]map[string]string
 }
 
-// LoadCatalog reads i18n/<lang>.json for every language. A key missing from
-// one language is an error, so translations cannot drift apart silently.
+// LoadCatalog reads every i18n/<area>.<lang>.json file and merges the areas
+// of each language. A key defined twice, or missing from one language, is an
+// error, so translations cannot drift apart silently.
 func LoadCatalog() (*Catalog, error) {
 	c := &Catalog{messages: map[string]map[string]string{}}
 	for _, lang := range Languages {
-		raw, err := files.ReadFile("i18n/" + lang + ".json")
+		names, err := fs.Glob(files, "i18n/*."+lang+".json")
 		if err != nil {
-			return nil, fmt.Errorf("read %s translations: %w", lang, err)
+			return nil, err
 		}
 		m := map[string]string{}
-		if err := json.Unmarshal(raw, &m); err != nil {
-			return nil, fmt.Errorf("parse %s translations: %w", lang, err)
+		for _, name := range names {
+			raw, err := files.ReadFile(name)
+			if err != nil {
+				return nil, fmt.Errorf("read translations %s: %w", name, err)
+			}
+			area := map[string]string{}
+			if err := json.Unmarshal(raw, &area); err != nil {
+				return nil, fmt.Errorf("parse translations %s: %w", name, err)
+			}
+			for k, v := range area {
+				if _, dup := m[k]; dup {
+					return nil, fmt.Errorf("translation key %q is defined twice for %s (again in %s)", k, lang, name)
+				}
+				m[k] = v
+			}
 		}
 		c.messages[lang] = m
 	}
