@@ -25,7 +25,7 @@ func NewEcho(opts Options) *echo.Echo {
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
-	e.HTTPErrorHandler = errorHandler(opts.Log)
+	e.HTTPErrorHandler = errorHandler(opts.Log, NewPages())
 
 	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{
 		TargetHeader: echo.HeaderXRequestID,
@@ -36,5 +36,6 @@ func NewEcho(opts Options) *echo.Echo {
 	e.Use(middleware.BodyLimit("20M"))
 
 	registerHealth(e, opts)
+	registerStatic(e)
 	return e
 }

@@ -10,6 +10,7 @@ package wa
 
 import (
 	"context"
+	"log/slog"
 	"time"
 
 	"go.mau.fi/whatsmeow"
@@ -92,6 +93,9 @@ type OpenOptions struct {
 	// completed; returning false rejects the number (for example one that is
 	// already linked to another line) and the pairing fails.
 	PrePair func(jid types.JID, platform, business string) bool
+	// Log, when set, is the logger of this session, for example one with a
+	// line_id attribute; nil uses the backend's logger.
+	Log *slog.Logger
 }
 
 // SendOptions are optional parameters of Session.Send.
