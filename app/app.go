@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"gorm.io/gorm"
 
 	"github.com/wabridge/b24wa/handlers"
@@ -24,12 +26,13 @@ import (
 // App is the composition root: it builds every component from a Config,
 // runs them, and stops them in reverse order.
 type App struct {
-	cfg    Config
-	log    *slog.Logger
-	db     *gorm.DB
-	box    *secrets.Box
-	server *http.Server
-	ln     net.Listener
+	cfg      Config
+	log      *slog.Logger
+	db       *gorm.DB
+	box      *secrets.Box
+	server   *http.Server
+	ln       net.Listener
+	registry *prometheus.Registry
 
 	// stops run in reverse order of registration on Close.
 	stops []stopStep
@@ -88,13 +91,23 @@ func (a *App) init(ctx context.Context) error {
 		return err
 	}
 
+	a.registry = prometheus.NewRegistry()
+	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	comps, err := a.build()
+	if err != nil {
+		return err
+	}
+	pages := handlers.NewPages()
 	e := handlers.NewEcho(handlers.Options{
 		Log:        a.log,
 		DB:         a.db,
 		Dialect:    string(database.DialectOf(a.db)),
 		PublicURL:  cfg.PublicBase(),
 		Production: cfg.Env == "production",
+		Pages:      pages,
+		Metrics:    a.registry,
 	})
+	a.routes(e, comps, pages)
 	a.server = &http.Server{
 		Handler:           e,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -108,6 +121,10 @@ func (a *App) init(ctx context.Context) error {
 		return fmt.Errorf("listen on HTTP_ADDR %s: %w", cfg.HTTPAddr, err)
 	}
 	a.ln = ln
+	if err := a.start(ctx, comps); err != nil {
+		_ = ln.Close()
+		return err
+	}
 	a.addStop("http server", a.server.Shutdown)
 	return nil
 }

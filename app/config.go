@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"os"
 	"reflect"
 	"strings"
 	"time"
@@ -43,6 +44,25 @@ type Config struct {
 
 	AllowInsecureHTTP bool `env:"ALLOW_INSECURE_HTTP" envDefault:"false" help:"allow portals and the OAuth server over plain http on loopback addresses (tests, local tryouts)"`
 
+	MediaTTL        time.Duration `env:"MEDIA_TTL" envDefault:"168h" help:"lifetime of the links under which customer media are re-hosted for the portal"`
+	MaxOutboundFile int64         `env:"MAX_OUTBOUND_FILE_BYTES" envDefault:"67108864" help:"largest operator file sent to WhatsApp, in bytes"`
+	SendInterval    time.Duration `env:"WA_SEND_INTERVAL" envDefault:"1s" help:"pause between messages sent from one WhatsApp number after a short burst"`
+
+	SMTPURL  string `env:"SMTP_URL" secret:"true" help:"smtp://user:password@host:587 (STARTTLS), smtps://...:465 or smtp://host:25?tls=none; empty hides e-mailing scan links"`
+	SMTPFrom string `env:"SMTP_FROM" help:"sender address of e-mails, e.g. WhatsApp connector <noreply@example.com>"`
+
+	BillingEnabled       bool          `env:"BILLING_ENABLED" envDefault:"false" help:"charge per line; when false lines never expire"`
+	BillingTrialDays     int           `env:"BILLING_TRIAL_DAYS" envDefault:"7" help:"trial days of a new line"`
+	BillingGraceDays     int           `env:"BILLING_GRACE_DAYS" envDefault:"3" help:"days a line keeps working after paid_until before it is suspended"`
+	BillingRemindDays    int           `env:"BILLING_REMIND_DAYS" envDefault:"5" help:"days before paid_until when reminders start"`
+	BillingPrice         int64         `env:"BILLING_PRICE_PER_MONTH" envDefault:"150000" help:"price of one line per month in minor units (150000 = 1500.00)"`
+	BillingCurrency      string        `env:"BILLING_CURRENCY" envDefault:"RUB" help:"ISO 4217 code of the price"`
+	BillingCheckInterval time.Duration `env:"BILLING_CHECK_INTERVAL" envDefault:"10m" help:"time between two checks for expiring lines"`
+	SellerDetails        string        `env:"SELLER_DETAILS" help:"seller name, tax id, address and bank printed on invoices; \\n breaks lines"`
+	OperatorAPIKey       string        `env:"OPERATOR_API_KEY" secret:"true" help:"bearer key of the operator API that records payments; empty disables it"`
+
+	BX24ScriptURL string `env:"BX24_SCRIPT_URL" help:"address of Bitrix24's BX24.js on iframe pages; empty for api.bitrix24.com, - to leave it out (offline tryouts)"`
+
 	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"20s" help:"time given to each shutdown step"`
 	InstanceID      string        `env:"INSTANCE_ID" help:"name of this instance in line leases; default host name and process id"`
 }
@@ -58,6 +78,10 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 	}
 	if err := env.ParseWithOptions(&cfg, env.Options{Environment: environ}); err != nil {
 		return cfg, fmt.Errorf("read configuration: %w", err)
+	}
+	if cfg.InstanceID == "" {
+		host, _ := os.Hostname()
+		cfg.InstanceID = fmt.Sprintf("%s-%d", host, os.Getpid())
 	}
 	return cfg, cfg.Validate()
 }

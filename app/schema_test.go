@@ -43,4 +43,3 @@ func TestModelsMatchMigratedSchema(t *testing.T) {
 		}
 	})
 }
-

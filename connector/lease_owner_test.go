@@ -222,3 +222,22 @@ func TestUninstalledPortalLoggedOutByOwner(t *testing.T) {
 		}
 	})
 }
+
+func TestStartResetsInterruptedPairing(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *gorm.DB) {
+		ctx := context.Background()
+		h := newHarness(t, db)
+		line := h.line("1")
+		if err := NewLineStore(db).SetState(ctx, line.ID, StatePairing, LinkedViaQR, nil); err != nil {
+			t.Fatal(err)
+		}
+
+		m := h.manager("a")
+		if err := m.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got := h.get(line.ID); got.State != StateNew || got.StateReason != "pairing_interrupted" {
+			t.Errorf("line = state %q reason %q, want new pairing_interrupted", got.State, got.StateReason)
+		}
+	})
+}

@@ -184,6 +184,16 @@ func (s *LineStore) activeUnlinked(ctx context.Context) ([]Line, error) {
 	return lines, nil
 }
 
+// pairingUnlinked returns the lines in state pairing without a device.
+func (s *LineStore) pairingUnlinked(ctx context.Context) ([]Line, error) {
+	var lines []Line
+	err := s.db.WithContext(ctx).Where("state = ? AND wa_jid = ''", StatePairing).Order("id").Find(&lines).Error
+	if err != nil {
+		return nil, fmt.Errorf("list lines left pairing: %w", err)
+	}
+	return lines, nil
+}
+
 // DeleteByPortal deletes every line of a portal; their device sessions,
 // scan links, chats, deliveries and leases go with them (ON DELETE CASCADE).
 func (s *LineStore) DeleteByPortal(ctx context.Context, portalID uint64) error {

@@ -32,6 +32,7 @@ func (m *Manager) Start(ctx context.Context) error {
 		devices[jid.String()] = true
 	}
 
+	m.resetInterruptedPairings(ctx)
 	adopted := m.adopt(ctx, devices)
 	m.log.Info("Session manager started", "devices_in_store", len(jids), "lines_taken", adopted)
 
@@ -39,6 +40,34 @@ func (m *Manager) Start(ctx context.Context) error {
 	m.goBackground(m.maintenanceLoop)
 	m.goBackground(m.healthLoop)
 	return nil
+}
+
+// resetInterruptedPairings ends the pairing state of lines whose attempt
+// died with an earlier process: no device and no live lease of another
+// instance. A line that had a device before becomes logged_out, others new.
+func (m *Manager) resetInterruptedPairings(ctx context.Context) {
+	lines, err := m.lines.pairingUnlinked(ctx)
+	if err != nil {
+		m.log.Warn("Listing interrupted pairings failed", "error", err)
+		return
+	}
+	leases, err := m.leases.live(ctx, m.now())
+	if err != nil {
+		m.log.Warn("Listing line leases failed", "error", err)
+		return
+	}
+	for _, line := range lines {
+		if owner, ok := leases[line.ID]; ok && owner != m.opts.InstanceID {
+			continue
+		}
+		state := StateNew
+		if rows, err := m.lines.DeviceSessions(ctx, line.ID); err == nil && len(rows) > 0 {
+			state = StateLoggedOut
+		}
+		if err := m.lines.SetState(ctx, line.ID, state, "pairing_interrupted", nil); err != nil {
+			m.log.Warn("Resetting an interrupted pairing failed", "line_id", line.ID, "error", err)
+		}
+	}
 }
 
 // Close stops background work and pairing attempts, disconnects every

@@ -56,12 +56,16 @@ func (m *Manager) logoutLocked(ctx context.Context, rt *lineRuntime, lineID uint
 	}
 	if line.WaJID == "" {
 		m.closeClients(live, nil)
-		if reason == ReasonPayment {
+		switch {
+		case reason == ReasonPayment:
 			m.setLineState(ctx, lineID, StateSuspended, reason, nil)
-			m.releaseLine(ctx, lineID)
-			return nil
+		case attempt != nil:
+			m.setLineState(ctx, lineID, attempt.prevState, attempt.prevReason, nil)
 		}
 		m.releaseLine(ctx, lineID)
+		if reason == ReasonPayment {
+			return nil
+		}
 		return fmt.Errorf("log out line %d: %w", lineID, ErrNotLinked)
 	}
 

@@ -237,3 +237,29 @@ func TestHealthCheckReactivates(t *testing.T) {
 		}
 	})
 }
+
+func TestPortalUninstalledStopsPairing(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *gorm.DB) {
+		ctx := context.Background()
+		h := newHarness(t, db)
+		m := h.manager("a")
+		line := h.line("1")
+		if _, err := m.StartPairing(ctx, line.ID, PairingOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		h.waitQR(m, line.ID)
+
+		if err := m.PortalUninstalled(ctx, h.portalID, false); err != nil {
+			t.Fatal(err)
+		}
+		if got := h.get(line.ID).State; got != StateNew {
+			t.Errorf("line state = %q, want the state before pairing, %q", got, StateNew)
+		}
+		if step := peek(m, line.ID).Step; step != PairingFailed {
+			t.Errorf("attempt step = %q, want %q", step, PairingFailed)
+		}
+		if n := h.sim.State().Pairings; n != 0 {
+			t.Errorf("simulator runs %d pairings after uninstall, want 0", n)
+		}
+	})
+}

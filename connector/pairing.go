@@ -316,10 +316,14 @@ func (m *Manager) prePair(a *pairingAttempt) func(jid types.JID, platform, busin
 // checkNumber returns ErrWrongNumber or ErrNumberLinkedElsewhere when phone
 // may not be linked to the attempt's line.
 func (m *Manager) checkNumber(ctx context.Context, a *pairingAttempt, phone string) error {
+	return m.checkNumberIn(ctx, m.lines, a, phone)
+}
+
+func (m *Manager) checkNumberIn(ctx context.Context, store *LineStore, a *pairingAttempt, phone string) error {
 	if a.expected != "" && a.expected != phone {
 		return fmt.Errorf("line %d expects %s, got %s: %w", a.lineID, a.expected, phone, ErrWrongNumber)
 	}
-	others, err := m.lines.LinkedByPhone(ctx, phone, a.lineID)
+	others, err := store.LinkedByPhone(ctx, phone, a.lineID)
 	if err != nil {
 		return err
 	}

@@ -23,14 +23,9 @@ func (m *Manager) completePairing(a *pairingAttempt, c *client, item wa.PairItem
 	rt.op.Lock()
 	defer rt.op.Unlock()
 
-	// PrePair checked the number, but another line may have linked it since.
 	phone := item.JID.User
-	if err := m.checkNumber(ctx, a, phone); err != nil {
-		m.abandonPaired(ctx, a, c, errorKeyOf(err), err)
-		return
-	}
 	if err := m.storePaired(ctx, a, item); err != nil {
-		m.abandonPaired(ctx, a, c, PairingErrFailed, err)
+		m.abandonPaired(ctx, a, c, errorKeyOf(err), err)
 		return
 	}
 
@@ -59,6 +54,13 @@ func (m *Manager) storePaired(ctx context.Context, a *pairingAttempt, item wa.Pa
 
 	return m.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		store := newLineStore(tx, m.opts.Now)
+		// PrePair checked the number, but another line may have linked it
+		// since. SQLite runs this transaction alone.
+		// NOTE: on MySQL two lines pairing one number in the same instant can
+		// both pass this check; lines has no unique key on the number.
+		if err := m.checkNumberIn(ctx, store, a, item.JID.User); err != nil {
+			return err
+		}
 		if err := store.SetLinked(ctx, a.lineID, item.JID.String(), item.JID.User, item.PushName); err != nil {
 			return err
 		}

@@ -31,5 +31,9 @@ func registerHealth(e *echo.Echo, opts Options) {
 		}
 		return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
 	})
-	e.GET("/metrics", echo.WrapHandler(promhttp.Handler()))
+	metrics := promhttp.Handler()
+	if opts.Metrics != nil {
+		metrics = promhttp.HandlerFor(opts.Metrics, promhttp.HandlerOpts{})
+	}
+	e.GET("/metrics", echo.WrapHandler(metrics))
 }

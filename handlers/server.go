@@ -8,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+	"github.com/prometheus/client_golang/prometheus"
 	"gorm.io/gorm"
 )
 
@@ -18,6 +19,11 @@ type Options struct {
 	Dialect    string
 	PublicURL  string
 	Production bool
+	// Pages renders HTML; nil builds its own.
+	Pages *Pages
+	// Metrics is the registry served at /metrics; nil serves Prometheus's
+	// default registry.
+	Metrics prometheus.Gatherer
 }
 
 // NewEcho builds the router with every route and middleware.
@@ -25,7 +31,11 @@ func NewEcho(opts Options) *echo.Echo {
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
-	e.HTTPErrorHandler = errorHandler(opts.Log, NewPages())
+	pages := opts.Pages
+	if pages == nil {
+		pages = NewPages()
+	}
+	e.HTTPErrorHandler = errorHandler(opts.Log, pages)
 
 	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{
 		TargetHeader: echo.HeaderXRequestID,

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -208,10 +209,30 @@ func (c *Client) tokenURL(serverEndpoint string) (*url.URL, error) {
 	if err != nil {
 		return nil, fmt.Errorf("oauth server: %w", err)
 	}
+	// The refresh request carries the client_secret, so it goes only to a
+	// known OAuth server even if a stored row names another host.
+	if !trustedOAuthHost(u.Hostname(), c.opts.AllowInsecureHTTP) {
+		return nil, fmt.Errorf("oauth server %s: %w: not a known Bitrix24 OAuth host", u.Host, ErrInvalidEndpoint)
+	}
 	out := *u
 	out.RawQuery, out.Fragment = "", ""
 	path := strings.TrimSuffix(out.Path, "/")
 	path = strings.TrimSuffix(path, "/rest")
 	out.Path = path + "/oauth/token/"
 	return &out, nil
+}
+
+// trustedOAuthHost reports whether host is one of DefaultOAuthHosts, or a
+// loopback host when insecure http is allowed for tests and local tryouts.
+func trustedOAuthHost(host string, allowInsecure bool) bool {
+	for _, h := range DefaultOAuthHosts() {
+		if strings.EqualFold(h, host) {
+			return true
+		}
+	}
+	if !allowInsecure {
+		return false
+	}
+	addr, err := netip.ParseAddr(host)
+	return host == "localhost" || (err == nil && addr.IsLoopback())
 }
