@@ -6,6 +6,8 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/wabridge/b24wa/connector"
+	"github.com/wabridge/b24wa/connector/billing"
+	"github.com/wabridge/b24wa/connector/wastore"
 	"github.com/wabridge/b24wa/internal/dbtest"
 	"github.com/wabridge/b24wa/portal"
 )
@@ -15,6 +17,8 @@ func allModels() []any {
 	var models []any
 	models = append(models, portal.Models()...)
 	models = append(models, connector.Models()...)
+	models = append(models, wastore.Models()...)
+	models = append(models, billing.Models()...)
 	return models
 }
 

@@ -21,7 +21,9 @@ func (s *deviceStore) PutAppStateSyncKey(ctx context.Context, id []byte, key sto
 		KeyID:        id,
 		KeyData:      s.seal.seal(key.Data, kindAppStateSyncKey, hex.EncodeToString(id)),
 		KeyTimestamp: key.Timestamp,
-		Fingerprint:  key.Fingerprint,
+		// The column is NOT NULL as in whatsmeow's schema; MySQL stores a nil
+		// slice as NULL, so a key without a fingerprint gets an empty one.
+		Fingerprint: append([]byte{}, key.Fingerprint...),
 	}
 	err := s.c.conn(ctx).Clauses(s.newerSyncKeyWins()).Create(&row).Error
 	if err != nil {
