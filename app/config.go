@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/caarlos0/env/v11"
+
+	"github.com/wabridge/b24wa/internal/database"
 )
 
 // Config is every setting of the service, read from the environment. Field
@@ -77,13 +79,37 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 		}
 	}
 	if err := env.ParseWithOptions(&cfg, env.Options{Environment: environ}); err != nil {
-		return cfg, fmt.Errorf("read configuration: %w", err)
+		return cfg, describeParseError(err)
 	}
 	if cfg.InstanceID == "" {
 		host, _ := os.Hostname()
 		cfg.InstanceID = fmt.Sprintf("%s-%d", host, os.Getpid())
 	}
 	return cfg, cfg.Validate()
+}
+
+// describeParseError names the variable behind each value that does not
+// parse, instead of the Go field name the env library reports.
+func describeParseError(err error) error {
+	var agg env.AggregateError
+	if !errors.As(err, &agg) {
+		return fmt.Errorf("read configuration: %w", err)
+	}
+	byField := map[string]string{}
+	t := reflect.TypeOf(Config{})
+	for i := range t.NumField() {
+		byField[t.Field(i).Name] = t.Field(i).Tag.Get("env")
+	}
+	var errs []error
+	for _, e := range agg.Errors {
+		var pe env.ParseError
+		if errors.As(e, &pe) {
+			errs = append(errs, fmt.Errorf("%s: not a valid %s: %w", byField[pe.Name], pe.Type, pe.Err))
+			continue
+		}
+		errs = append(errs, e)
+	}
+	return errors.Join(errs...)
 }
 
 // Validate checks every setting and names the variable at fault.
@@ -129,6 +155,9 @@ func (c *Config) Validate() error {
 	}
 	if c.DataDir == "" {
 		bad("DATA_DIR", "must not be empty")
+	}
+	if _, err := database.ParseURL(c.DatabaseURL, c.DataDir); err != nil {
+		bad("DATABASE_URL", "%v", err)
 	}
 	return errors.Join(errs...)
 }
