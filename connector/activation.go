@@ -109,8 +109,8 @@ func (m *Manager) deactivateLine(ctx context.Context, line *Line) error {
 	return nil
 }
 
-// checkBitrixStatus asks imconnector.status whether the portal routes the
-// line and activates it again when STATUS is false.
+// checkBitrixStatus calls imconnector.status to check that the portal routes
+// the line, and activates the line again when STATUS is false.
 func (m *Manager) checkBitrixStatus(ctx context.Context, line *Line) error {
 	var status struct {
 		Status bool `json:"STATUS"`

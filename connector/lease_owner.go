@@ -97,6 +97,10 @@ func (m *Manager) leaseLost(lineID uint64) {
 // (portal uninstalled with cleaning, or open line deleted in Bitrix24).
 func (m *Manager) lineVanished(ctx context.Context, lineID uint64) {
 	m.log.Info("Line was deleted; logging its device out", "line_id", lineID)
+	rt := m.runtime(lineID)
+	rt.op.Lock()
+	defer rt.op.Unlock()
+
 	live, attempt := m.detach(lineID)
 	if attempt != nil {
 		m.closeClients(nil, attempt)

@@ -130,12 +130,12 @@ func TestRestartReconnectsWithBoundedConcurrency(t *testing.T) {
 			h.waitState(id, StateConnected)
 		}
 
-		total, most := counting.stats()
+		total, maxInFlight := counting.stats()
 		if total != len(ids) {
 			t.Errorf("Connect called %d times, want %d", total, len(ids))
 		}
-		if most > 3 || most < 2 {
-			t.Errorf("at most %d connects ran at once, want 2 or 3 with a limit of 3", most)
+		if maxInFlight > 3 || maxInFlight < 2 {
+			t.Errorf("at most %d connects ran at once, want 2 or 3 with a limit of 3", maxInFlight)
 		}
 	})
 }

@@ -10,7 +10,7 @@ import (
 
 // SetState records a line's device state, the reason for it and, for a
 // temporary ban, when it ends (nil otherwise). state_since moves only when
-// the state changes, so it says how long the line has been in this state.
+// the state changes, so it shows how long the line has been in this state.
 func (s *LineStore) SetState(ctx context.Context, id uint64, state, reason string, until *time.Time) error {
 	now := s.now()
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
@@ -46,14 +46,24 @@ func (s *LineStore) SetLinked(ctx context.Context, id uint64, jid, phone, pushNa
 	})
 }
 
-// SetPushName records the WhatsApp profile name of the line's number after
-// the owner changed it on the phone.
+// SetPushName records the WhatsApp profile name of the line's number. The
+// open device session gets it too when pairing did not know it yet.
 func (s *LineStore) SetPushName(ctx context.Context, id uint64, pushName string) error {
-	return s.update(ctx, id, map[string]any{"push_name": truncate(pushName, 255)})
+	pushName = truncate(pushName, 255)
+	if err := s.update(ctx, id, map[string]any{"push_name": pushName}); err != nil {
+		return err
+	}
+	err := s.db.WithContext(ctx).Model(&DeviceSession{}).
+		Where("line_id = ? AND logged_out_at IS NULL AND push_name = ''", id).
+		Update("push_name", pushName).Error
+	if err != nil {
+		return fmt.Errorf("set push name of the device session of line %d: %w", id, err)
+	}
+	return nil
 }
 
-// ClearLinked forgets a line's device JID after a logout. The number and
-// profile name stay, so pages can say which number to scan again.
+// ClearLinked clears a line's device JID after a logout. The number and
+// profile name stay, so pages can show which number to scan again.
 func (s *LineStore) ClearLinked(ctx context.Context, id uint64) error {
 	return s.update(ctx, id, map[string]any{"wa_jid": ""})
 }

@@ -24,7 +24,7 @@ const (
 // adopt takes the lease of every linked line without a live lease of
 // another instance and connects it. devices, when non-nil, lists the store's
 // device JIDs; a linked line missing from it is logged out. It returns how
-// many lines were taken.
+// many lines it adopted.
 func (m *Manager) adopt(ctx context.Context, devices map[string]bool) int {
 	linked, err := m.lines.ListLinked(ctx)
 	if err != nil {
@@ -37,7 +37,7 @@ func (m *Manager) adopt(ctx context.Context, devices map[string]bool) int {
 		return 0
 	}
 
-	taken := 0
+	adopted := 0
 	for i := range linked {
 		line := &linked[i]
 		if m.Owns(line.ID) {
@@ -52,10 +52,10 @@ func (m *Manager) adopt(ctx context.Context, devices map[string]bool) int {
 			}
 			continue
 		}
-		taken++
+		adopted++
 		m.adoptLine(line, devices)
 	}
-	return taken
+	return adopted
 }
 
 // adoptLine starts the work for a line this instance just took.
@@ -117,6 +117,11 @@ func (m *Manager) connectLocked(ctx context.Context, rt *lineRuntime, lineID uin
 		return err
 	}
 	if line.WaJID == "" {
+		// Logged out since it was queued. Unless a pairing runs, the lease
+		// has nothing left to guard.
+		if !m.pairingRuns(rt) {
+			m.releaseLine(ctx, lineID)
+		}
 		return fmt.Errorf("connect line %d: %w", lineID, ErrNotLinked)
 	}
 
@@ -148,6 +153,12 @@ func (m *Manager) connectLocked(ctx context.Context, rt *lineRuntime, lineID uin
 	return nil
 }
 
+func (m *Manager) pairingRuns(rt *lineRuntime) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return rt.attempt != nil && !rt.attempt.done
+}
+
 // openLive opens the stored device of a linked line as its live client.
 func (m *Manager) openLive(ctx context.Context, rt *lineRuntime, line *Line) (*client, error) {
 	jid, err := types.ParseJID(line.WaJID)
@@ -172,8 +183,8 @@ func (m *Manager) openLive(ctx context.Context, rt *lineRuntime, line *Line) (*c
 	return c, nil
 }
 
-// scheduleConnect asks the maintenance loop to call Connect on the line at
-// at, or after an exponential backoff when at is zero.
+// scheduleConnect makes the maintenance loop call Connect on the line at at,
+// or after an exponential backoff when at is zero.
 func (m *Manager) scheduleConnect(lineID uint64, at time.Time) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -203,11 +214,7 @@ func (m *Manager) Reconnect(ctx context.Context, lineID uint64) error {
 	m.mu.Lock()
 	rt.retryDelay = 0
 	m.mu.Unlock()
-	err := m.connectLocked(ctx, rt, lineID)
-	if errors.Is(err, ErrNotLinked) {
-		m.releaseLine(ctx, lineID)
-	}
-	return err
+	return m.connectLocked(ctx, rt, lineID)
 }
 
 // keysMissingLocked logs out a line whose device keys are gone from the

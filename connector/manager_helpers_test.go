@@ -320,7 +320,7 @@ func (b *countingBackend) Open(ctx context.Context, jid types.JID, h wa.EventHan
 }
 
 // stats returns the number of Connect calls and the most that ran at once.
-func (b *countingBackend) stats() (total, most int) {
+func (b *countingBackend) stats() (total, maxInFlight int) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.total, b.max

@@ -5,11 +5,11 @@ import (
 	"fmt"
 )
 
-// Start checks the store against the lines table, takes the leases of the
-// linked lines no live instance owns and connects them in the background,
-// at most ReconnectConcurrency at a time, then runs the lease, maintenance
-// and health loops until Close. A line the database calls linked whose keys
-// are missing from the store is logged out with reason "keys_missing".
+// Start takes the leases of the linked lines that no live instance owns and
+// connects them in the background, at most ReconnectConcurrency at a time.
+// It then runs the lease, maintenance and health loops until Close. A line
+// that the database calls linked but whose keys are missing from the store
+// is logged out with reason "keys_missing".
 func (m *Manager) Start(ctx context.Context) error {
 	m.mu.Lock()
 	switch {

@@ -84,7 +84,8 @@ func (m *Manager) unlinkDevice(ctx context.Context, line *Line, live *client) {
 			return
 		}
 		if errors.Is(err, wa.ErrRemoteUnlinkFailed) {
-			m.log.Warn("WhatsApp was not told about a logout; the phone drops the device later", "line_id", line.ID, "error", err)
+			m.log.Warn("Unlinking a device on WhatsApp failed; its keys were deleted and the phone drops it later",
+				"line_id", line.ID, "error", err)
 			return
 		}
 		m.log.Warn("Logging a device out failed; deleting its keys", "line_id", line.ID, "error", err)

@@ -2,6 +2,7 @@ package connector
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/wabridge/b24wa/portal"
@@ -29,7 +30,7 @@ func (m *Manager) maintenanceLoop(ctx context.Context) {
 }
 
 // maintain retries due connects, logs out lines of uninstalled portals,
-// repairs the Bitrix24 side of lines and forgets old pairing attempts.
+// repairs the Bitrix24 side of lines and drops old pairing attempts.
 func (m *Manager) maintain(ctx context.Context) {
 	m.retryConnects()
 	m.pruneAttempts()
@@ -79,7 +80,7 @@ func (m *Manager) retryConnects() {
 	}
 }
 
-// pruneAttempts forgets pairing attempts that ended PairingRetention ago.
+// pruneAttempts drops pairing attempts that ended PairingRetention ago.
 func (m *Manager) pruneAttempts() {
 	cutoff := m.now().Add(-m.opts.PairingRetention)
 	m.mu.Lock()
@@ -94,20 +95,17 @@ func (m *Manager) pruneAttempts() {
 // logoutUninstalled logs out an owned line of a portal that removed the app
 // while another instance handled the uninstall event.
 func (m *Manager) logoutUninstalled(ctx context.Context, line *Line) {
-	if line.WaJID == "" {
-		m.releaseLine(ctx, line.ID)
-		return
-	}
 	rt := m.runtime(line.ID)
 	rt.op.Lock()
 	defer rt.op.Unlock()
-	if err := m.logoutLocked(ctx, rt, line.ID, ReasonUninstalled, false); err != nil {
+	err := m.logoutLocked(ctx, rt, line.ID, ReasonUninstalled, false)
+	if err != nil && !errors.Is(err, ErrNotLinked) {
 		m.log.Warn("Logging out a line of an uninstalled portal failed", "line_id", line.ID, "error", err)
 	}
 }
 
 // deactivateUnlinked retries the Bitrix24 deactivation of lines that lost
-// their device while the portal did not answer. The lease makes one
+// their device while the portal did not respond. The lease lets one
 // instance do it.
 func (m *Manager) deactivateUnlinked(ctx context.Context, uninstalled map[uint64]bool) {
 	lines, err := m.lines.activeUnlinked(ctx)

@@ -61,16 +61,19 @@ func (m *Manager) dropLine(ctx context.Context, line *Line, reason string) error
 }
 
 // LineRemovedInBitrix handles the two Bitrix24 events that take an open line
-// away from the connector. With deleted false (OnImConnectorStatusDelete,
-// the connector was disconnected from the line in Contact Center) the line
-// is marked inactive and detached in Bitrix24 and its WhatsApp device stays
-// linked, so the owner can activate it again from the settings page without
-// a new scan; messages are no longer routed because the line is inactive.
-// Logging out here would also undo our own deactivation during a re-link,
-// which Bitrix24 may report with the same event. With deleted true
-// (OnImConnectorLineDelete) the device is logged out with reason
-// "line_deleted" and the line is deleted. It returns ErrLineNotFound for an
-// open line the app does not know.
+// away from the connector.
+//
+// With deleted false (OnImConnectorStatusDelete: the connector was
+// disconnected from the line in Contact Center) the line is marked inactive
+// and detached. Its WhatsApp device stays linked, so the owner can activate
+// it again from the settings page without a new scan. Messages stop because
+// the portal no longer routes an inactive line. The device is not logged out
+// because Bitrix24 may send the same event for the manager's own
+// deactivation during a re-link.
+//
+// With deleted true (OnImConnectorLineDelete) the device is logged out with
+// reason "line_deleted" and the line is deleted. It returns ErrLineNotFound
+// for an open line the app does not know.
 func (m *Manager) LineRemovedInBitrix(ctx context.Context, portalID uint64, lineID string, deleted bool) error {
 	line, err := m.lines.ByPortalLine(ctx, portalID, lineID)
 	if err != nil {

@@ -42,11 +42,11 @@ type pairingAttempt struct {
 	scanLinkID uint64
 	client     *client
 	via        string
-	status    PairingStatus
-	polledAt  time.Time
-	rejectKey string // why PrePair rejected the number, if it did
-	done      bool   // an outcome was claimed; see Manager.claimFinish
-	doneAt    time.Time
+	status     PairingStatus
+	polledAt   time.Time
+	rejectKey  string // translation key of a PrePair rejection, if any
+	done       bool   // an outcome was claimed; see Manager.claimFinish
+	doneAt     time.Time
 }
 
 // StartPairing starts QR pairing for a line, or returns the attempt already
@@ -56,12 +56,8 @@ func (m *Manager) StartPairing(ctx context.Context, lineID uint64, opts PairingO
 	if err := m.checkOpen(); err != nil {
 		return nil, err
 	}
-	line, err := m.lines.Get(ctx, lineID)
-	if err != nil {
+	if _, err := m.lines.Get(ctx, lineID); err != nil {
 		return nil, err
-	}
-	if line.State == StateSuspended {
-		return nil, fmt.Errorf("pair line %d: %w", lineID, ErrLineSuspended)
 	}
 	if err := m.claim(ctx, lineID); err != nil {
 		return nil, err
@@ -73,6 +69,15 @@ func (m *Manager) StartPairing(ctx context.Context, lineID uint64, opts PairingO
 
 	if status := m.runningStatus(rt, opts); status != nil {
 		return status, nil
+	}
+	// Read the line under the lock: a pairing that just succeeded has linked it.
+	line, err := m.lines.Get(ctx, lineID)
+	if err != nil {
+		return nil, err
+	}
+	if line.State == StateSuspended {
+		m.releaseLine(ctx, lineID)
+		return nil, fmt.Errorf("pair line %d: %w", lineID, ErrLineSuspended)
 	}
 	if line.WaJID != "" {
 		if err := m.logoutLocked(ctx, rt, lineID, ReasonRelinked, true); err != nil {
@@ -172,111 +177,6 @@ func (m *Manager) newAttempt(line *Line, opts PairingOptions) *pairingAttempt {
 			Until:     until,
 		},
 	}
-}
-
-// PairingStatus returns the current state of the line's pairing attempt and
-// records that someone looks at it. Past the attempt's Until a running
-// attempt ends as expired. Without an attempt it returns ErrNotOwner when
-// another instance holds the line, else ErrPairingNotRunning.
-func (m *Manager) PairingStatus(ctx context.Context, lineID uint64) (*PairingStatus, error) {
-	m.mu.Lock()
-	var a *pairingAttempt
-	if rt := m.runtimes[lineID]; rt != nil {
-		a = rt.attempt
-	}
-	var until time.Time
-	if a != nil {
-		a.polledAt = m.now()
-		until = a.until
-	}
-	m.mu.Unlock()
-
-	if a == nil {
-		return nil, m.noAttemptError(ctx, lineID)
-	}
-	if !m.now().Before(until) && m.claimFinish(a) {
-		m.expirePairing(ctx, a)
-	}
-	return m.snapshot(a), nil
-}
-
-func (m *Manager) noAttemptError(ctx context.Context, lineID uint64) error {
-	lease, err := m.leases.get(ctx, lineID)
-	if err != nil {
-		return err
-	}
-	if lease != nil && lease.Owner != m.opts.InstanceID && !lease.ExpiresAt.Before(m.now()) {
-		return fmt.Errorf("line %d: %w", lineID, ErrNotOwner)
-	}
-	return fmt.Errorf("line %d: %w", lineID, ErrPairingNotRunning)
-}
-
-// PairPhone switches the running attempt to a code typed on the phone. It
-// returns the wa.ErrPhone* errors for a malformed number, ErrWrongNumber for
-// a number other than the line's expected one, wa.ErrPairRateLimited when
-// WhatsApp limits code requests, and ErrPairingNotRunning.
-func (m *Manager) PairPhone(ctx context.Context, lineID uint64, phone string) (*PairingStatus, error) {
-	digits, err := wa.NormalizePhone(phone)
-	if err != nil {
-		return nil, fmt.Errorf("pair line %d by code: %w", lineID, err)
-	}
-
-	m.mu.Lock()
-	var a *pairingAttempt
-	if rt := m.runtimes[lineID]; rt != nil {
-		a = rt.attempt
-	}
-	if a == nil || a.done {
-		m.mu.Unlock()
-		return nil, fmt.Errorf("line %d: %w", lineID, ErrPairingNotRunning)
-	}
-	a.polledAt = m.now()
-	c := a.client
-	m.mu.Unlock()
-
-	if a.expected != "" && a.expected != digits {
-		return nil, fmt.Errorf("pair line %d by code with %s: %w", lineID, digits, ErrWrongNumber)
-	}
-	code, err := c.session.PairPhone(ctx, digits)
-	if err != nil {
-		return nil, fmt.Errorf("request a pairing code for line %d: %w", lineID, err)
-	}
-
-	m.mu.Lock()
-	if !a.done {
-		a.status.Step = PairingCode
-		a.status.PairCode = code
-		if a.via == LinkedViaQR {
-			a.via = LinkedViaPhoneCode
-		}
-	}
-	m.mu.Unlock()
-	return m.snapshot(a), nil
-}
-
-// CancelPairing stops the line's running attempt, closes its unpaired device
-// and restores the line's previous state.
-func (m *Manager) CancelPairing(ctx context.Context, lineID uint64) error {
-	rt := m.runtime(lineID)
-	rt.op.Lock()
-	defer rt.op.Unlock()
-
-	m.mu.Lock()
-	a := rt.attempt
-	if a == nil || a.done {
-		m.mu.Unlock()
-		return fmt.Errorf("line %d: %w", lineID, ErrPairingNotRunning)
-	}
-	rt.attempt = nil
-	m.mu.Unlock()
-
-	if !m.claimFinish(a) {
-		return fmt.Errorf("line %d: %w", lineID, ErrPairingNotRunning)
-	}
-	m.log.Info("Pairing cancelled", "line_id", lineID)
-	m.stopAttemptClient(ctx, a)
-	m.restoreAfterPairing(ctx, a)
-	return nil
 }
 
 // openPairingClient opens a fresh unpaired device for an attempt.

@@ -9,7 +9,7 @@ import (
 	"github.com/wabridge/b24wa/connector/wa"
 )
 
-// pairOutcome is how one WhatsApp QR session of an attempt ended.
+// pairOutcome is the end of one WhatsApp QR session of an attempt.
 type pairOutcome int
 
 const (

@@ -15,7 +15,7 @@ import (
 func (m *Manager) completePairing(a *pairingAttempt, c *client, item wa.PairItem) {
 	ctx := context.WithoutCancel(a.ctx)
 	if !m.claimFinish(a) {
-		// Cancelled while the phone confirmed: nobody wants this device.
+		// Cancelled while the phone confirmed, so the device is not kept.
 		m.dropPairedDevice(ctx, a.lineID, c)
 		return
 	}

@@ -76,7 +76,7 @@ func (m *Manager) handleStateEvent(c *client, evt any) {
 	case *events.StreamReplaced:
 		m.onStreamReplaced(ctx, c)
 	case *events.TemporaryBan:
-		m.onTemporaryBan(ctx, c, e.Code, e.Expire)
+		m.onTemporaryBan(ctx, c, fmt.Sprintf("temp_ban_%d", int(e.Code)), e.Expire)
 	case *events.ClientOutdated:
 		m.onClientOutdated(ctx, c)
 	case *events.ConnectFailure:
@@ -108,9 +108,9 @@ func (m *Manager) refreshConnected(ctx context.Context, c *client) {
 	}
 }
 
-// onStreamReplaced stops a client that another one replaced. When the other
-// client belongs to an instance that took the lease over, this instance
-// only lets go; otherwise the line waits in stream_replaced for Reconnect.
+// onStreamReplaced stops a client that another one replaced. When another
+// instance took the lease over, this instance only lets go. Otherwise the
+// line waits in stream_replaced for Reconnect.
 func (m *Manager) onStreamReplaced(ctx context.Context, c *client) {
 	lease, err := m.leases.get(ctx, c.lineID)
 	if err == nil && (lease == nil || lease.Owner != m.opts.InstanceID) {
@@ -131,15 +131,15 @@ func (m *Manager) onStreamReplaced(ctx context.Context, c *client) {
 
 // onTemporaryBan records the ban with its end and reconnects after it; a
 // ban without a known end is retried after an hour.
-func (m *Manager) onTemporaryBan(ctx context.Context, c *client, code events.TempBanReason, expire time.Duration) {
+func (m *Manager) onTemporaryBan(ctx context.Context, c *client, reason string, expire time.Duration) {
 	var until *time.Time
 	retryAt := m.now().Add(time.Hour)
 	if expire > 0 {
 		end := m.now().Add(expire)
 		until, retryAt = &end, end
 	}
-	m.log.Warn("WhatsApp temporarily banned a line's number", "line_id", c.lineID, "code", int(code), "expires_in", expire)
-	m.setLineState(ctx, c.lineID, StateTemporaryBan, fmt.Sprintf("temp_ban_%d", int(code)), until)
+	m.log.Warn("WhatsApp temporarily banned a line's number", "line_id", c.lineID, "reason", reason, "expires_in", expire)
+	m.setLineState(ctx, c.lineID, StateTemporaryBan, reason, until)
 	m.scheduleConnect(c.lineID, retryAt)
 }
 
@@ -163,7 +163,7 @@ func (m *Manager) onConnectFailure(ctx context.Context, c *client, e *events.Con
 	case e.Reason == events.ConnectFailureClientOutdated:
 		m.onClientOutdated(ctx, c)
 	case e.Reason == events.ConnectFailureTempBanned:
-		m.onTemporaryBan(ctx, c, 0, 0)
+		m.onTemporaryBan(ctx, c, reason, 0)
 	case e.Reason >= 500:
 		m.log.Warn("WhatsApp refused a connection for now; reconnecting", "line_id", c.lineID, "reason", int(e.Reason))
 		m.setLineState(ctx, c.lineID, StateReconnecting, reason, nil)

@@ -54,8 +54,8 @@ func (m *Manager) cachedLine(ctx context.Context, lineID uint64) (*Line, error) 
 }
 
 // notePhoneSeen records, at most once per phoneSeenEvery, that an event
-// proved the line's phone online, so a warning can precede WhatsApp's
-// logout of devices whose phone stayed offline for 14 days.
+// proved the line's phone online. Later work can then warn before WhatsApp
+// logs out linked devices whose phone stayed offline for about 14 days.
 func (m *Manager) notePhoneSeen(lineID uint64) {
 	now := m.now()
 	m.mu.Lock()
@@ -72,12 +72,13 @@ func (m *Manager) notePhoneSeen(lineID uint64) {
 	}
 }
 
-// onPushName stores the profile name the owner set on the phone.
+// onPushName stores the profile name of the line's number. whatsmeow
+// learns it from the app state sync after pairing (a full sync, which does
+// not prove the phone online) and later whenever the owner changes it.
 func (m *Manager) onPushName(c *client, e *events.PushNameSetting) {
-	if e.FromFullSync {
-		return
+	if !e.FromFullSync {
+		m.notePhoneSeen(c.lineID)
 	}
-	m.notePhoneSeen(c.lineID)
 	name := e.Action.GetName()
 	if name == "" || !m.isLive(c) {
 		return

@@ -6,7 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"go.mau.fi/whatsmeow/proto/waSyncAction"
 	"go.mau.fi/whatsmeow/types/events"
+	"google.golang.org/protobuf/proto"
 	"gorm.io/gorm"
 
 	"github.com/wabridge/b24wa/connector/wa/simulator"
@@ -296,6 +298,42 @@ func TestSinkErrorLeavesMessageUnacked(t *testing.T) {
 		}
 		if sink.lines[1] != line.ID {
 			t.Errorf("sink got line %d, want %d", sink.lines[1], line.ID)
+		}
+	})
+}
+
+func TestPushNameFromAppState(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *gorm.DB) {
+		ctx := context.Background()
+		h := newHarness(t, db)
+		m := h.manager("a")
+		line := h.line("1")
+		if _, err := m.StartPairing(ctx, line.ID, PairingOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		// whatsmeow reports no push name at pair success.
+		if _, err := h.sim.Scan(h.waitQR(m, line.ID), testPhone, ""); err != nil {
+			t.Fatal(err)
+		}
+		h.waitState(line.ID, StateConnected)
+
+		evt := &events.PushNameSetting{
+			Timestamp:    testStart,
+			Action:       &waSyncAction.PushNameSetting{Name: proto.String("Flower Shop")},
+			FromFullSync: true,
+		}
+		if err := m.handleEvent(liveClient(m, line.ID), evt); err != nil {
+			t.Fatal(err)
+		}
+		got := h.get(line.ID)
+		if got.PushName != "Flower Shop" {
+			t.Errorf("line push name = %q, want Flower Shop", got.PushName)
+		}
+		if got.PhoneSeenAt != nil {
+			t.Errorf("a full app state sync set phone_seen_at to %v", got.PhoneSeenAt)
+		}
+		if rows := h.sessions(line.ID); rows[0].PushName != "Flower Shop" {
+			t.Errorf("device session push name = %q, want Flower Shop", rows[0].PushName)
 		}
 	})
 }

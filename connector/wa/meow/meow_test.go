@@ -136,6 +136,7 @@ func TestEventHandlerSuccessMapsToAck(t *testing.T) {
 		jid := storePairedDevice(t, container, "79001234567", 3)
 		rec := &recorder{}
 		sess := openSession(t, b, jid, rec, wa.OpenOptions{})
+		//lint:ignore SA1019 whatsmeow's dispatcher has no other entry point, and the test must run its real ack logic
 		dispatch := sess.client.DangerousInternals().DispatchEvent
 
 		customer := types.NewJID("79119876543", types.DefaultUserServer)
@@ -194,6 +195,7 @@ func TestPairItemsFromQRChannel(t *testing.T) {
 		go sess.translatePairing(t.Context(), qr, out)
 
 		rec.setErr(errNotStored)
+		//lint:ignore SA1019 the QR event must go through whatsmeow's own dispatcher to reach its QR channel
 		internals := sess.client.DangerousInternals()
 		codes := []string{"2@ref,noise,identity,adv", "2@b,n,i,a", "2@c,n,i,a", "2@d,n,i,a", "2@e,n,i,a", "2@f,n,i,a"}
 		internals.DispatchEvent(&events.QR{Codes: codes})
