@@ -14,7 +14,7 @@ import (
 )
 
 // langKey is the echo.Context key under which a handler records the language
-// of its page, so that errorHandler answers in the same language.
+// of its page, so that errorHandler responds in the same language.
 const langKey = "page_lang"
 
 // Pages renders the server-side HTML templates of static/ in the user's

@@ -56,10 +56,10 @@ func pairingMessage(pages *Pages, lang string) func(string) string {
 	}
 }
 
-// pairPhone asks for a pairing code for the number in the form value
+// pairPhone requests a pairing code for the number in the form value
 // "phone". Pairing by code runs on the QR attempt's connection, so when no
-// attempt runs, start starts one; the request is repeated once the attempt
-// shows its first QR code, which means its connection is up.
+// attempt runs, start starts one. The request is repeated once the attempt
+// is past "starting", which means its connection is up.
 func pairPhone(c echo.Context, sessions connector.Sessions, lineID uint64, start func() error) (*connector.PairingStatus, error) {
 	phone := strings.TrimSpace(c.FormValue("phone"))
 	if phone == "" {
@@ -82,7 +82,8 @@ func pairPhone(c echo.Context, sessions connector.Sessions, lineID uint64, start
 }
 
 // pairingConnectWait bounds how long a code request waits for a starting
-// attempt to connect; WhatsApp usually answers within a second or two.
+// attempt to connect. It is a generous estimate: the connection is usually
+// up within a few seconds.
 const pairingConnectWait = 15 * time.Second
 
 // waitPairingConnected waits until the line's attempt is past "starting".

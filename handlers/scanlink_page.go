@@ -77,8 +77,8 @@ func (h *scanLinks) start(c echo.Context, link *connector.ScanLink) (*connector.
 	})
 }
 
-// status returns the pairing status. Polling it is what keeps the attempt
-// alive; when no attempt runs (it ended, or the server restarted) a new one
+// status returns the pairing status. Polling it keeps the attempt alive.
+// When no attempt runs (it ended, or the server restarted), a new one
 // starts, because someone is evidently looking at the page.
 func (h *scanLinks) status(c echo.Context) error {
 	ctx := c.Request().Context()
@@ -99,9 +99,9 @@ func (h *scanLinks) status(c echo.Context) error {
 	return h.writeStatus(c, link, st)
 }
 
-// linkedThroughLink answers the polls of the page that paired: the link is
-// used up, so the outcome comes from the line itself until the link would
-// have expired.
+// linkedThroughLink returns success to the polls of the page that paired.
+// The link is used up, so the outcome comes from the line itself until the
+// link would have expired.
 func (h *scanLinks) linkedThroughLink(c echo.Context, link *connector.ScanLink) error {
 	line, err := h.deps.Lines.Get(c.Request().Context(), link.LineID)
 	if err != nil {

@@ -305,4 +305,3 @@ func TestScanLinkRestartsWhileOpen(t *testing.T) {
 		t.Errorf("saw %d distinct codes in 4 minutes, want the code to keep rotating", len(seen))
 	}
 }
-

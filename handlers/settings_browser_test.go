@@ -148,7 +148,10 @@ func openVia(t *testing.T, ctx context.Context, target, selector string) {
 	}
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
-		found, err := chromedp.Run(ctx, chromedp.Evaluate[bool](fmt.Sprintf(`document.querySelector(%q) !== null`, selector)))
+		// readyState "complete" comes after DOMContentLoaded, so the page
+		// scripts have bound their handlers by then.
+		found, err := chromedp.Run(ctx, chromedp.Evaluate[bool](fmt.Sprintf(
+			`document.readyState === 'complete' && document.querySelector(%q) !== null`, selector)))
 		if err == nil && found {
 			return
 		}

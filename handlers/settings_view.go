@@ -114,9 +114,9 @@ func newStateView(pages *Pages, lang string, line *connector.Line) stateView {
 	return v
 }
 
-// reasonText translates a state or logout reason. Codes of temporary bans
-// and connection failures without a text of their own get a generic text
-// with the code; anything else is shown as it is.
+// reasonText translates a state or logout reason. A temporary ban or
+// connection failure code without its own text gets a generic text with the
+// code. Anything else is shown as it is.
 func reasonText(pages *Pages, lang, reason string) string {
 	if key := "pages.reason." + reason; pages.catalog.Has(key) {
 		return pages.T(lang, key)
@@ -226,8 +226,8 @@ func (h *settings) addPairing(ctx context.Context, panel *settingsPanel, line *c
 	return nil
 }
 
-// lineBilling renders billing's banner for a line, when billing is wired
-// and has something to say.
+// lineBilling renders billing's banner for a line, or nil when billing is
+// not wired or has no banner for it.
 func (h *settings) lineBilling(ctx context.Context, lang string, line *connector.Line) (*bannerView, error) {
 	if h.deps.Billing == nil {
 		return nil, nil

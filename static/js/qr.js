@@ -7,9 +7,9 @@
 
   var B = (window.B24WA = window.B24WA || {});
 
-  // Poll intervals in milliseconds: while an attempt runs, the page must
-  // show each new code well within its 20-second life; while idle it only
-  // watches for a number linked elsewhere (a scan link, another tab).
+  // Poll intervals in milliseconds. While an attempt runs, the page must show
+  // each new code well within its 20-second life. While idle, it only watches
+  // for a number linked elsewhere (a scan link, another tab).
   var ACTIVE_POLL_MS = 2500;
   var IDLE_POLL_MS = 6000;
 
@@ -63,7 +63,7 @@
 
   // Pairing drives one [data-pairing] block. opts: statusURL, startURL,
   // phoneURL, qrURL(version), request(method, url, body), onSuccess(data),
-  // onFailure(resp) for answers other than a status (returns true when it
+  // onFailure(resp) for responses other than a status (returns true when it
   // handled them), onChange() after the layout changed.
   B.Pairing = function (root, opts) {
     this.root = root;
@@ -165,9 +165,9 @@
     });
   };
 
-  // handle applies a response. Errors of an action the user took are shown;
-  // errors of a background poll are shown only when they persist, so one
-  // lost request does not flash a warning.
+  // handle applies a response. Errors of an action the user took are shown.
+  // Errors of a background poll are shown only when they persist, so one lost
+  // request does not flash a warning.
   B.Pairing.prototype.handle = function (resp, userAction) {
     if (resp.ok) {
       this.failures = 0;

@@ -57,6 +57,9 @@
       onSuccess: function () {
         window.clearInterval(timer);
         root.querySelector('[data-role=link-countdown]').closest('dd').textContent = '—';
+        var card = root.querySelector('[data-role=pairing-card]');
+        card.querySelector('h2').hidden = true;
+        card.querySelector('.same-phone').hidden = true;
       }
     });
 

@@ -9,7 +9,7 @@
   // How often a page with a linked device reloads the device state.
   var STATE_REFRESH_MS = 30000;
 
-  // fit asks Bitrix24 to size the iframe to the page. Without BX24.js (the
+  // fit requests that Bitrix24 size the iframe to the page. Without BX24.js (the
   // page opened outside Bitrix24, or the script failed to load) it does
   // nothing.
   function fit() {
@@ -54,7 +54,7 @@
     });
   };
 
-  // sessionExpired stops every timer and says how to continue, because no
+  // sessionExpired stops every timer and shows how to continue, because no
   // request can succeed with an expired frame token.
   SettingsPage.prototype.sessionExpired = function () {
     if (this.expired) {

@@ -71,9 +71,9 @@
     });
   };
 
-  // copyLink puts the link on the clipboard. Browsers refuse the clipboard
+  // copyLink puts the link on the clipboard. Browsers reject the clipboard
   // API in cross-origin iframes unless the portal allows it, so the fallback
-  // selects the text and asks the user to copy it.
+  // selects the text and tells the user to copy it.
   P.copyLink = function () {
     var self = this;
     var input = this.link.querySelector('[data-role=link-url]');
