@@ -106,6 +106,8 @@ func (a *App) init(ctx context.Context) error {
 		Production: cfg.Env == "production",
 		Pages:      pages,
 		Metrics:    a.registry,
+		// Validate has parsed TRUSTED_PROXIES already.
+		TrustedProxies: must(cfg.ProxyNetworks()),
 	})
 	a.routes(e, comps, pages)
 	a.server = &http.Server{
@@ -249,4 +251,11 @@ func loadSecrets(cfg Config, log *slog.Logger) (*secrets.Box, error) {
 	}
 	log.Warn("SECRET_KEY is not set; using a generated development key kept in DATA_DIR", "file", filepath.Join(cfg.DataDir, "secret.key"))
 	return secrets.New(key, older...)
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
 }

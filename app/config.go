@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/url"
 	"os"
 	"reflect"
@@ -40,6 +41,7 @@ type Config struct {
 	SecretKeysOld string `env:"SECRET_KEYS_OLD" secret:"true" help:"comma-separated previous SECRET_KEY values, oldest first, still accepted for decryption"`
 
 	WhatsAppBackend string `env:"WHATSAPP_BACKEND" envDefault:"whatsmeow" help:"whatsmeow (real WhatsApp) or simulator (offline, plays the phone)"`
+	SimulatorState  string `env:"SIMULATOR_STATE" help:"JSON file where WHATSAPP_BACKEND=simulator keeps linked devices, unacknowledged messages, sent messages and media across restarts; empty keeps them in memory"`
 
 	LogLevel  string `env:"LOG_LEVEL" envDefault:"info" help:"debug, info, warn or error"`
 	LogFormat string `env:"LOG_FORMAT" envDefault:"text" help:"text or json"`
@@ -64,6 +66,8 @@ type Config struct {
 	OperatorAPIKey       string        `env:"OPERATOR_API_KEY" secret:"true" help:"bearer key of the operator API that records payments; empty disables it"`
 
 	BX24ScriptURL string `env:"BX24_SCRIPT_URL" help:"address of Bitrix24's BX24.js on iframe pages; empty for api.bitrix24.com, - to leave it out (offline tryouts)"`
+
+	TrustedProxies string `env:"TRUSTED_PROXIES" help:"comma-separated CIDRs of reverse proxies whose X-Forwarded-For names the client, e.g. 10.0.0.0/8; empty trusts none"`
 
 	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"20s" help:"time given to each shutdown step"`
 	InstanceID      string        `env:"INSTANCE_ID" help:"name of this instance in line leases; default host name and process id"`
@@ -156,6 +160,9 @@ func (c *Config) Validate() error {
 	if c.DataDir == "" {
 		bad("DATA_DIR", "must not be empty")
 	}
+	if _, err := c.ProxyNetworks(); err != nil {
+		bad("TRUSTED_PROXIES", "%v", err)
+	}
 	if _, err := database.ParseURL(c.DatabaseURL, c.DataDir); err != nil {
 		bad("DATABASE_URL", "%v", err)
 	}
@@ -220,4 +227,20 @@ func (c *Config) Print(w io.Writer) {
 		}
 		fmt.Fprintf(w, "%s=%s\n", f.env, value)
 	}
+}
+
+// ProxyNetworks parses TRUSTED_PROXIES.
+func (c *Config) ProxyNetworks() ([]*net.IPNet, error) {
+	var nets []*net.IPNet
+	for _, part := range strings.Split(c.TrustedProxies, ",") {
+		if part = strings.TrimSpace(part); part == "" {
+			continue
+		}
+		_, n, err := net.ParseCIDR(part)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a CIDR such as 10.0.0.0/8", part)
+		}
+		nets = append(nets, n)
+	}
+	return nets, nil
 }

@@ -5,6 +5,7 @@ package handlers
 
 import (
 	"log/slog"
+	"net"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -24,6 +25,10 @@ type Options struct {
 	// Metrics is the registry served at /metrics; nil serves Prometheus's
 	// default registry.
 	Metrics prometheus.Gatherer
+	// TrustedProxies are the networks of reverse proxies whose
+	// X-Forwarded-For header names the client. Without any, the client is
+	// the peer address, so rate limits cannot be dodged with a forged header.
+	TrustedProxies []*net.IPNet
 }
 
 // NewEcho builds the router with every route and middleware.
@@ -31,6 +36,14 @@ func NewEcho(opts Options) *echo.Echo {
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
+	e.IPExtractor = echo.ExtractIPDirect()
+	if len(opts.TrustedProxies) > 0 {
+		trust := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+		for _, n := range opts.TrustedProxies {
+			trust = append(trust, echo.TrustIPRange(n))
+		}
+		e.IPExtractor = echo.ExtractIPFromXFFHeader(trust...)
+	}
 	pages := opts.Pages
 	if pages == nil {
 		pages = NewPages()
