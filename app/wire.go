@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -55,8 +56,11 @@ func (a *App) build() (*components, error) {
 
 	c.container = wastore.New(a.db, a.box, log.With("component", "wastore"))
 	if cfg.WhatsAppBackend == "simulator" {
-		c.simulator = simulator.New(simulator.Options{Log: log.With("component", "wa_simulator")})
-		c.backend = c.simulator
+		sim, err := newSimulator(cfg, log.With("component", "wa_simulator"))
+		if err != nil {
+			return nil, err
+		}
+		c.simulator, c.backend = sim, sim
 	} else {
 		c.backend = meow.New(c.container, log.With("component", "whatsmeow"), meow.Options{})
 	}
@@ -124,7 +128,7 @@ func (a *App) routes(e *echo.Echo, c *components, pages *handlers.Pages) {
 	})
 	deps := &handlers.PageDeps{
 		Log: log, Pages: pages, Auth: c.auth, Portals: c.portals, Lines: c.manager.Lines(),
-		Sessions: c.manager, Links: c.links, Billing: c.billing, Failures: failures{c.bridge},
+		Sessions: c.manager, Links: c.links, Billing: c.billing, Failures: failures{c.bridge}, Activator: c.manager,
 		PublicURL: cfg.PublicBase(), ConnectorID: cfg.B24ConnectorID,
 		BX24ScriptURL: cfg.BX24ScriptURL,
 	}
@@ -219,3 +223,17 @@ func (f failures) FailedDeliveries(ctx context.Context, lineID uint64, limit int
 }
 
 var _ handlers.DeliveryFailures = failures{}
+
+// newSimulator builds the WhatsApp simulator, keeping its state in the file
+// SIMULATOR_STATE names when it is set.
+func newSimulator(cfg Config, log *slog.Logger) (*simulator.Simulator, error) {
+	opts := simulator.Options{Log: log, StatePath: cfg.SimulatorState}
+	if opts.StatePath == "" {
+		return simulator.New(opts), nil
+	}
+	sim, err := simulator.Load(opts)
+	if err != nil {
+		return nil, fmt.Errorf("SIMULATOR_STATE: %w", err)
+	}
+	return sim, nil
+}

@@ -32,6 +32,10 @@ type PageDeps struct {
 	Failures DeliveryFailures
 	// Mailer sends scan links by e-mail; nil hides the e-mail option.
 	Mailer Mailer
+	// Activator turns a linked line's connector on again in Bitrix24 when an
+	// administrator opens its settings; nil leaves that to the manager's
+	// repair loop.
+	Activator Activator
 
 	// PublicURL is the app's base URL without a trailing slash; scan links
 	// are PublicURL/link/<token>.
@@ -93,6 +97,11 @@ type FailedDelivery struct {
 	Error     string // already translated or a short technical reason
 }
 
+// Activator re-activates a line in Bitrix24. connector.Manager implements it.
+type Activator interface {
+	ActivateInBitrix(ctx context.Context, lineID uint64) error
+}
+
 // Mailer sends one e-mail. *mail.Sender implements it.
 type Mailer interface {
 	Send(ctx context.Context, msg mail.Message) error
@@ -128,4 +137,5 @@ var (
 	_ PlacementAuthenticator = (*portal.Authenticator)(nil)
 	_ PortalReader           = (*portal.Store)(nil)
 	_ LineReader             = (*connector.LineStore)(nil)
+	_ Activator              = (*connector.Manager)(nil)
 )

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -104,6 +105,7 @@ func (h *settings) settingsPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	line = h.reactivate(ctx, user, line)
 
 	lang := static.Lang(user.Lang)
 	panel, err := h.buildPanel(ctx, lang, user.Admin, line)
@@ -122,6 +124,27 @@ func (h *settings) settingsPage(c echo.Context) error {
 		Panel:        panel,
 	}
 	return h.pages.Render(c, http.StatusOK, "settings.html", page)
+}
+
+// reactivate turns the connector on again in Bitrix24 when an administrator
+// opens the settings of a linked line that is not active there, for example
+// after it was disconnected in Contact Center. Opening the settings from the
+// Connect button is how the owner asks for that. A failure is only logged,
+// and the page shows the state as it is.
+func (h *settings) reactivate(ctx context.Context, user *portal.FrameUser, line *connector.Line) *connector.Line {
+	if h.deps.Activator == nil || !user.Admin || line.B24Active || !lineLinked(line) {
+		return line
+	}
+	if err := h.deps.Activator.ActivateInBitrix(ctx, line.ID); err != nil {
+		h.deps.Log.Warn("Re-activating the line in Bitrix24 failed", "portal_id", line.PortalID,
+			"line_id", line.ID, "open_line", line.LineID, "error", err)
+		return line
+	}
+	fresh, err := h.deps.Lines.Get(ctx, line.ID)
+	if err != nil {
+		return line
+	}
+	return fresh
 }
 
 // authenticate reads a placement POST and proves its user with the portal.

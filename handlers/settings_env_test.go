@@ -103,7 +103,7 @@ func newPagesEnv(t *testing.T, db *gorm.DB, opts pagesEnvOptions) *pagesEnv {
 
 	env.deps = &PageDeps{
 		Log: log, Auth: auth, Portals: env.portals, Lines: env.mgr.Lines(), Sessions: env.mgr, Links: env.links,
-		Mailer: opts.Mailer, PublicURL: pagesPublicURL, ConnectorID: pagesConnector, BX24ScriptURL: "-",
+		Mailer: opts.Mailer, Activator: env.mgr, PublicURL: pagesPublicURL, ConnectorID: pagesConnector, BX24ScriptURL: "-",
 		Now: env.clock.Now, ScanLinkClientLimit: opts.ClientLimit, ScanLinkLinkLimit: opts.LinkLimit,
 	}
 	env.e = NewEcho(Options{Log: log, DB: db, Dialect: string(database.DialectOf(db)), PublicURL: pagesPublicURL})
