@@ -12,7 +12,11 @@ import (
 
 func main() {
 	printConfig := flag.Bool("print-config", false, "print the configuration with secrets redacted and exit")
+	demo := flag.Bool("demo", false, "run the sandbox: the app on SQLite with simulated WhatsApp and a fake Bitrix24 portal, all on loopback addresses")
 	flag.Parse()
+	if *demo {
+		os.Exit(demoMain(*printConfig))
+	}
 
 	cfg, err := LoadConfig(os.LookupEnv)
 	if *printConfig {

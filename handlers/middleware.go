@@ -3,7 +3,9 @@ package handlers
 import (
 	"fmt"
 	"log/slog"
+	"net/http"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -24,6 +26,9 @@ func accessLog(log *slog.Logger) echo.MiddlewareFunc {
 			if res.Status >= 500 {
 				level = slog.LevelError
 			} else if c.Path() == "/healthz" || c.Path() == "/readyz" || c.Path() == "/metrics" {
+				level = slog.LevelDebug
+			} else if req.Method == http.MethodGet && strings.HasPrefix(c.Path(), "/simulator/") {
+				// The sandbox page polls the simulator's state every second.
 				level = slog.LevelDebug
 			}
 			log.LogAttrs(req.Context(), level, "HTTP request",

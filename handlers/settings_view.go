@@ -210,6 +210,9 @@ func (h *settings) addPairing(ctx context.Context, panel *settingsPanel, line *c
 	}
 	st, err := h.deps.Sessions.PairingStatus(ctx, line.ID)
 	switch {
+	case err == nil && st.Step == connector.PairingSuccess:
+		// The attempt linked a device that is gone since, logged out here or
+		// on the phone, so the line needs a new attempt and not "Linked".
 	case err == nil:
 		panel.Pairing = newPairingView(panel.Lang, panel.Admin, st, now, h.pages)
 	case !isNoPairing(err):

@@ -12,8 +12,10 @@ package b24fake
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"strings"
 	"sync"
@@ -52,6 +54,14 @@ type Options struct {
 	TLS bool
 	// Lang is the portal language (default "en").
 	Lang string
+	// Listener, when set, is the socket of the portal's first address in
+	// place of a free port on 127.0.0.1. It must be on a loopback address,
+	// or New panics.
+	Listener net.Listener
+	// Handler serves every request outside the portal's own paths (/rest/
+	// and /oauth-server/), which get 404 without it. Pages that must share
+	// the portal's origin, such as the sandbox UI, are served this way.
+	Handler http.Handler
 }
 
 func (o Options) withDefaults() Options {
@@ -116,17 +126,27 @@ func New(opts Options) *Portal {
 	p := &Portal{opts: opts}
 	p.bucket = bucket{burst: float64(opts.RateBurst), perSec: opts.RatePerSec}
 	p.state = newState(opts)
-	p.servers = []*httptest.Server{p.startServer()}
+	p.servers = []*httptest.Server{p.startServer(opts.Listener)}
 	return p
 }
 
-func (p *Portal) startServer() *httptest.Server {
+// startServer serves the portal on ln, or on a free loopback port when ln
+// is nil.
+func (p *Portal) startServer(ln net.Listener) *httptest.Server {
 	var srv *httptest.Server
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { p.serveHTTP(srv, w, r) })
+	srv = httptest.NewUnstartedServer(h)
+	if ln != nil {
+		if ap, err := netip.ParseAddrPort(ln.Addr().String()); err != nil || !ap.Addr().IsLoopback() {
+			panic("b24fake: Listener address " + ln.Addr().String() + " is not a loopback address")
+		}
+		_ = srv.Listener.Close()
+		srv.Listener = ln
+	}
 	if p.opts.TLS {
-		srv = httptest.NewTLSServer(h)
+		srv.StartTLS()
 	} else {
-		srv = httptest.NewServer(h)
+		srv.Start()
 	}
 	return srv
 }
@@ -186,7 +206,7 @@ func (p *Portal) HTTPClient() *http.Client {
 // renamed: REST requests to every older address get 302 with Location on the
 // new one, and the OAuth server stays where it was. It returns the new domain.
 func (p *Portal) Rename() string {
-	srv := p.startServer()
+	srv := p.startServer(nil)
 	p.srvMu.Lock()
 	p.servers = append(p.servers, srv)
 	p.srvMu.Unlock()
@@ -212,6 +232,8 @@ func (p *Portal) serveHTTP(srv *httptest.Server, w http.ResponseWriter, r *http.
 			return
 		}
 		p.serveREST(w, r)
+	case p.opts.Handler != nil:
+		p.opts.Handler.ServeHTTP(w, r)
 	default:
 		http.NotFound(w, r)
 	}

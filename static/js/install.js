@@ -9,8 +9,11 @@
     return;
   }
   if (typeof BX24 === 'undefined') {
+    // data-bx24 is empty when BX24_SCRIPT_URL=- leaves the script out on
+    // purpose (offline tryouts, the sandbox). Only a script that failed to
+    // load is an error.
     var note = document.getElementById('install-finish-error');
-    if (note) {
+    if (note && page.getAttribute('data-bx24') === '1') {
       note.hidden = false;
     }
     return;
