@@ -110,6 +110,7 @@ func (m *Manager) deleteKeys(ctx context.Context, line *Line) {
 // device session row, clears the JID, sets the state, deactivates the line in
 // Bitrix24 when notifyB24 is set and releases the lease.
 func (m *Manager) finishLogout(ctx context.Context, lineID uint64, reason string, notifyB24 bool) error {
+	m.forgetFinishedAttempt(lineID)
 	if err := m.lines.CloseDeviceSession(ctx, lineID, reason, m.now()); err != nil {
 		return err
 	}
@@ -158,4 +159,14 @@ func (m *Manager) onLoggedOut(c *client, reason string) {
 			m.log.Error("Recording a logout from WhatsApp failed", "line_id", c.lineID, "error", err)
 		}
 	})
+}
+
+// forgetFinishedAttempt drops a line's finished pairing attempt, so that
+// PairingStatus stops reporting the success of a device that is gone.
+func (m *Manager) forgetFinishedAttempt(lineID uint64) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if rt := m.runtimes[lineID]; rt != nil && rt.attempt != nil && rt.attempt.done {
+		rt.attempt = nil
+	}
 }

@@ -37,6 +37,9 @@ func TestLogoutClosesSessionAndDeactivates(t *testing.T) {
 		if _, ok := m.Session(line.ID); ok {
 			t.Error("Session still offered after logout")
 		}
+		if st, err := m.PairingStatus(ctx, line.ID); !errors.Is(err, ErrPairingNotRunning) {
+			t.Errorf("pairing status after logout = %+v, %v; want ErrPairingNotRunning, not the old success", st, err)
+		}
 		if err := m.Logout(ctx, line.ID, "user"); !errors.Is(err, ErrNotLinked) {
 			t.Errorf("second logout: %v, want ErrNotLinked", err)
 		}

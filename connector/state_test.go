@@ -2,6 +2,7 @@ package connector
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -113,6 +114,9 @@ func TestLogoutFromPhoneDeletesKeys(t *testing.T) {
 		}
 		if m.Owns(line.ID) {
 			t.Error("lease kept after logout")
+		}
+		if st, err := m.PairingStatus(context.Background(), line.ID); !errors.Is(err, ErrPairingNotRunning) {
+			t.Errorf("pairing status after phone logout = %+v, %v; want ErrPairingNotRunning", st, err)
 		}
 	})
 }

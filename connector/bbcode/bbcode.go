@@ -18,8 +18,10 @@ const maxPasses = 8
 // that is not one of these, such as "[1]" or "[see above]", is kept.
 var knownTag = regexp.MustCompile(`(?i)\[/?(?:b|i|u|s|url|br|user|chat|disk|send|put|icon|like|dislike|quote|code|color|size|img|attach|timestamp|context|call|pch|left|right|center|justify|list|\*)(?:=[^\[\]]*)?\]`)
 
-// brTag matches a line break, which may also delimit quote blocks.
-var brTag = regexp.MustCompile(`(?i)\[br\]`)
+// brTag matches a line break, which may also delimit quote blocks. It takes
+// the one space that follows the break in Bitrix24's operator signature,
+// "[b]Name:[/b][br] text", so that the text starts its line.
+var brTag = regexp.MustCompile(`(?i)\[br\] ?`)
 
 // dashLine matches a quote delimiter: a line of at least six dashes.
 var dashLine = regexp.MustCompile(`^-{6,}$`)

@@ -15,7 +15,7 @@ func TestToWhatsApp(t *testing.T) {
 		{"italic upper case", "[I]Hi[/I]", "_Hi_"},
 		{"strike", "[s]old[/s] new", "~old~ new"},
 		{"underline dropped", "[u]under[/u]line", "underline"},
-		{"signature", "[b]Anna Ops:[/b][br] Good afternoon!", "*Anna Ops:*\n Good afternoon!"},
+		{"signature", "[b]Anna Ops:[/b][br] Good afternoon!", "*Anna Ops:*\nGood afternoon!"},
 		{"spaces stay outside", "a[b] x [/b]b", "a *x* b"},
 		{"empty bold", "[b][/b]x", "x"},
 		{"link with text", "see [url=https://example.com/a]the page[/url]", "see the page (https://example.com/a)"},
