@@ -9,6 +9,7 @@ import (
 	mrand "math/rand/v2"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -120,10 +121,30 @@ ORDER BY d.seq_at, d.id LIMIT ?`, scopeID, direction, openStates, now, now, open
 }
 
 func lockToken(instance string) string {
+	return lockPrefix(instance) + randomHex(6)
+}
+
+// lockPrefix is the part of every lock token that names the instance.
+func lockPrefix(instance string) string {
 	if len(instance) > 48 {
 		instance = instance[:48]
 	}
-	return instance + "/" + randomHex(6)
+	return instance + "/"
+}
+
+// releaseOwnLocks makes the deliveries that an earlier process with this
+// InstanceID left in flight due again at once, instead of after LockTTL:
+// that process died, because two live processes never share an InstanceID
+// (line leases are held under it too). It returns how many it released.
+func (b *Bridge) releaseOwnLocks(ctx context.Context) (int64, error) {
+	prefix := lockPrefix(b.opts.InstanceID)
+	res := b.db.WithContext(ctx).Model(&connector.Delivery{}).
+		Where("state = ? AND SUBSTR(locked_by, 1, ?) = ?", connector.DeliveryInFlight, utf8.RuneCountInString(prefix), prefix).
+		Updates(map[string]any{"state": connector.DeliveryPending, "locked_by": "", "locked_until": nil, "updated_at": b.now()})
+	if res.Error != nil {
+		return 0, fmt.Errorf("release deliveries locked by an earlier run of %s: %w", b.opts.InstanceID, res.Error)
+	}
+	return res.RowsAffected, nil
 }
 
 // update writes fields of a delivery this worker still holds. It returns

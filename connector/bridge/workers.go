@@ -25,6 +25,8 @@ func (w *worker) poke() {
 // Start runs the dispatcher, which starts a worker for every portal and line
 // with due deliveries, immediately after each new delivery and every
 // PollInterval. Workers stop when ctx is cancelled or Close is called.
+// Deliveries that an earlier process with the same InstanceID left locked
+// are released first.
 func (b *Bridge) Start(ctx context.Context) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -33,6 +35,13 @@ func (b *Bridge) Start(ctx context.Context) error {
 	}
 	if b.started {
 		return nil
+	}
+	released, err := b.releaseOwnLocks(ctx)
+	if err != nil {
+		return err
+	}
+	if released > 0 {
+		b.log.Info("Released deliveries left in flight by an earlier run", "instance", b.opts.InstanceID, "count", released)
 	}
 	b.started = true
 	ctx, b.cancel = context.WithCancel(context.WithoutCancel(ctx))

@@ -18,10 +18,19 @@ func (s *Simulator) enqueueLocked(dev *device, evt any) {
 // An event whose handler returned nil is acknowledged and dropped. One whose
 // handler failed stays queued and is delivered again after the next
 // reconnect, like WhatsApp's offline queue. Without a logged-in session
-// nothing happens.
+// nothing happens. With Options.StatePath the shorter queue is saved once
+// the round ends; a crash before that delivers the acknowledged events again.
 func (s *Simulator) flush(dev *device) {
 	dev.flushMu.Lock()
 	defer dev.flushMu.Unlock()
+	acked := false
+	defer func() {
+		if acked {
+			s.mu.Lock()
+			s.persistLocked("acknowledgement")
+			s.mu.Unlock()
+		}
+	}()
 	for {
 		s.mu.Lock()
 		sess := s.liveSessionLocked(dev)
@@ -42,6 +51,7 @@ func (s *Simulator) flush(dev *device) {
 		s.mu.Lock()
 		if err == nil {
 			dev.queue = slices.DeleteFunc(dev.queue, func(q *queued) bool { return q == next })
+			acked = true
 		} else {
 			sess.log.Warn("Simulator event not acknowledged; kept for redelivery after reconnect",
 				"wa_jid", dev.jid, "event", eventName(next.evt), "error", err)

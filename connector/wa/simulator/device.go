@@ -22,7 +22,6 @@ type device struct {
 	phone    string
 	pushName string
 	platform string
-	business string
 	linkedAt time.Time
 
 	// unlinked is set when the phone removed the device while no session was

@@ -77,7 +77,10 @@ type inboundParty struct {
 // returns the message id. It returns after the app's handler saw the message
 // when the device is connected; otherwise the message waits in the queue.
 // It returns ErrNotLinked for an unknown number and ErrInvalidRequest for
-// malformed input.
+// malformed input. With Options.StatePath set, the message is saved before
+// delivery, and a call with an id already accepted for the same number
+// returns that id without a second message, so a caller may retry a call
+// whose answer it lost.
 func (s *Simulator) Inbound(in InboundMessage) (types.MessageID, error) {
 	to, party, media, err := parseInbound(in)
 	if err != nil {
@@ -89,6 +92,12 @@ func (s *Simulator) Inbound(in InboundMessage) (types.MessageID, error) {
 	if dev == nil {
 		s.mu.Unlock()
 		return "", fmt.Errorf("inbound to %s: %w", to, ErrNotLinked)
+	}
+	if s.retriedInboundLocked(to, in.ID) {
+		err := s.saveLocked()
+		s.mu.Unlock()
+		s.flush(dev)
+		return types.MessageID(in.ID), err
 	}
 	s.learnLIDLocked(&party)
 	if media != nil {
@@ -104,10 +113,30 @@ func (s *Simulator) Inbound(in InboundMessage) (types.MessageID, error) {
 	if in.FromMe {
 		dev.markFromMe(evt.Info.ID)
 	}
+	if err := s.saveLocked(); err != nil {
+		s.mu.Unlock()
+		return "", fmt.Errorf("inbound to %s: %w", to, err)
+	}
 	s.mu.Unlock()
 
 	s.flush(dev)
 	return evt.Info.ID, nil
+}
+
+// retriedInboundLocked reports whether an Inbound call with this explicit id
+// was already accepted for the number, and records the id otherwise. It is
+// false without Options.StatePath, where callers may replay an id on
+// purpose. The caller holds s.mu.
+func (s *Simulator) retriedInboundLocked(to, id string) bool {
+	if id == "" || s.opts.StatePath == "" {
+		return false
+	}
+	key := inboundKey(to, id)
+	if s.inboundIDs[key] {
+		return true
+	}
+	s.inboundIDs[key] = true
+	return false
 }
 
 // parseInbound validates in and decodes its phone numbers and media.

@@ -79,6 +79,9 @@ func (s *Simulator) acceptPairingLocked(p *pairing, jid, lid types.JID, phone, p
 	s.devices[jid] = dev
 	sess.dev = dev
 	s.stopPairingLocked(p)
+	// whatsmeow stores the device before it reports PairSuccess, so the app
+	// never records a link whose keys a crash could lose.
+	s.persistLocked("pairing")
 
 	success := &events.PairSuccess{ID: jid, LID: lid, Platform: platform}
 	item := wa.PairItemFromQR(whatsmeow.QRChannelSuccess, success, pushName)
@@ -115,6 +118,9 @@ func (s *Simulator) LinkDevice(phone, pushName string) (types.JID, error) {
 	s.devices[jid] = &device{
 		jid: jid, lid: lid, phone: digits, pushName: pushName,
 		platform: s.opts.Platform, linkedAt: s.clock.Now(),
+	}
+	if err := s.saveLocked(); err != nil {
+		return types.EmptyJID, fmt.Errorf("link device %s: %w", jid, err)
 	}
 	return jid, nil
 }

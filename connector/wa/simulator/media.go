@@ -93,6 +93,10 @@ func (sess *session) Upload(ctx context.Context, data []byte, kind whatsmeow.Med
 		return whatsmeow.UploadResponse{}, fmt.Errorf("upload %s: %w", kind, whatsmeow.ErrNotConnected)
 	}
 	path := s.storeMediaLocked(data)
+	if err := s.saveLocked(); err != nil {
+		delete(s.media, path)
+		return whatsmeow.UploadResponse{}, fmt.Errorf("upload %s: %w", kind, err)
+	}
 	key := []byte(randomHex(16))
 	plain, enc := fileHashes(key, data)
 	return whatsmeow.UploadResponse{
@@ -137,5 +141,8 @@ func (s *Simulator) ExpireMedia(directPath string) bool {
 	defer s.mu.Unlock()
 	_, ok := s.media[directPath]
 	delete(s.media, directPath)
+	if ok {
+		s.persistLocked("media expiry")
+	}
 	return ok
 }

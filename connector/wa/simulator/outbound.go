@@ -103,6 +103,12 @@ func (sess *session) Send(ctx context.Context, to types.JID, msg *waE2E.Message,
 			MessageSender: dev.jid.ToNonAD(),
 		})
 	}
+	// The server has the message once the save is done; a failed save is a
+	// failed send, so the app sends again with the same id.
+	if err := s.saveLocked(); err != nil {
+		s.mu.Unlock()
+		return wa.SendResult{}, fmt.Errorf("send message to %s: %w", to, err)
+	}
 	s.mu.Unlock()
 
 	if receipt {
@@ -178,6 +184,9 @@ func (sess *session) MarkRead(ctx context.Context, chat, sender types.JID, ids [
 	sess.dev.readMarks = append(sess.dev.readMarks, ReadMark{
 		Chat: chat.String(), Sender: sender.String(), IDs: append([]string(nil), ids...), At: at,
 	})
+	if err := s.saveLocked(); err != nil {
+		return fmt.Errorf("mark read in %s: %w", chat, err)
+	}
 	return nil
 }
 

@@ -110,6 +110,10 @@ func (s *Simulator) Read(req ReadRequest) error {
 		Type:          types.ReceiptTypeRead,
 		MessageSender: dev.jid.ToNonAD(),
 	})
+	if err := s.saveLocked(); err != nil {
+		s.mu.Unlock()
+		return fmt.Errorf("read on %s: %w", phone, err)
+	}
 	s.mu.Unlock()
 
 	s.flush(dev)
@@ -156,8 +160,12 @@ func (s *Simulator) LogoutFromPhone(phone string) error {
 		s.removeDeviceLocked(dev)
 		waits = append(waits, sess.post(&events.LoggedOut{Reason: events.ConnectFailureLoggedOut}, nil))
 	}
+	err = s.saveLocked()
 	s.mu.Unlock()
 	wait(waits)
+	if err != nil {
+		return fmt.Errorf("logout of %s: %w", digits, err)
+	}
 	return nil
 }
 

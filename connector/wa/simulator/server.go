@@ -68,8 +68,12 @@ func (s *Simulator) Ban(phone string, code events.TempBanReason, expire time.Dur
 			waits = append(waits, sess.post(&events.TemporaryBan{Code: code, Expire: expire}, nil))
 		}
 	}
+	err = s.saveLocked()
 	s.mu.Unlock()
 	wait(waits)
+	if err != nil {
+		return fmt.Errorf("ban %s: %w", digits, err)
+	}
 	return nil
 }
 
@@ -79,6 +83,7 @@ func (s *Simulator) Ban(phone string, code events.TempBanReason, expire time.Dur
 func (s *Simulator) SetOutdated(outdated bool) {
 	s.mu.Lock()
 	s.outdated = outdated
+	s.persistLocked("outdated")
 	var waits []<-chan struct{}
 	if outdated {
 		for sess := range s.sessions {
@@ -138,7 +143,7 @@ func (s *Simulator) SetSendFailure(phone string, failure SendFailure) error {
 	} else {
 		s.sendFailures[digits] = failure
 	}
-	return nil
+	return s.saveLocked()
 }
 
 // State is a snapshot of the simulator for GET /simulator/state.

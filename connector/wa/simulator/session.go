@@ -166,6 +166,7 @@ func (sess *session) Logout(ctx context.Context) error {
 	}
 	online := sess.connected && sess.loggedIn
 	s.removeDeviceLocked(dev)
+	s.persistLocked("logout")
 	if !online {
 		return fmt.Errorf("logout %s: %w: %w", dev.jid, wa.ErrRemoteUnlinkFailed, whatsmeow.ErrNotConnected)
 	}
@@ -216,6 +217,7 @@ func (s *Simulator) connectLocked(sess *session) {
 	switch {
 	case dev.unlinked:
 		s.removeDeviceLocked(dev)
+		s.persistLocked("refused connect")
 		sess.autoReconnect = false
 		sess.post(&events.LoggedOut{OnConnect: true, Reason: events.ConnectFailureLoggedOut}, nil)
 		return

@@ -48,6 +48,14 @@ type Options struct {
 	Platform string
 	// SendFailures makes sends to these customer numbers (digits) fail.
 	SendFailures map[string]SendFailure
+	// StatePath, when set, is a JSON file where the simulator keeps linked
+	// devices, unacknowledged events, the log of sent messages and read
+	// receipts, and media (in the directory StatePath + ".media"), so a
+	// restarted app finds its devices and gets its unacknowledged messages
+	// again. Every change is written before the call that made it returns.
+	// With StatePath set, Inbound also treats a message id it already
+	// accepted for the same number as a retry of that call.
+	StatePath string
 }
 
 // Simulator implements wa.Backend in memory. It is safe for concurrent use.
@@ -69,12 +77,30 @@ type Simulator struct {
 	sendFailures map[string]SendFailure
 	outdated     bool
 	connSeq      uint64 // last connection number handed out
+	// inboundIDs holds the inboundKey of every Inbound call with an explicit
+	// id, and mediaFiles the file name of every saved media path; both are
+	// used only with StatePath.
+	inboundIDs map[string]bool
+	mediaFiles map[string]string
 }
 
 var _ wa.Backend = (*Simulator)(nil)
 
-// New returns an empty simulator: no devices, no customers.
+// New returns an empty simulator: no devices, no customers. With
+// StatePath set it starts from that file instead, like Load, and panics when
+// the file cannot be loaded; use Load to handle that error.
 func New(opts Options) *Simulator {
+	if opts.StatePath != "" {
+		s, err := Load(opts)
+		if err != nil {
+			panic("simulator: " + err.Error())
+		}
+		return s
+	}
+	return newSimulator(opts)
+}
+
+func newSimulator(opts Options) *Simulator {
 	if opts.Clock == nil {
 		opts.Clock = realClock{}
 	}
@@ -106,6 +132,8 @@ func New(opts Options) *Simulator {
 		media:        make(map[string][]byte),
 		lidToPN:      make(map[string]string),
 		sendFailures: failures,
+		inboundIDs:   make(map[string]bool),
+		mediaFiles:   make(map[string]string),
 	}
 }
 
@@ -157,7 +185,7 @@ func (s *Simulator) DeleteDevice(ctx context.Context, jid types.JID) error {
 		return fmt.Errorf("delete device %s: %w", jid, wa.ErrDeviceNotFound)
 	}
 	s.removeDeviceLocked(dev)
-	return nil
+	return s.saveLocked()
 }
 
 // Close disconnects every session and stops every timer. Later calls to
