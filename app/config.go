@@ -70,7 +70,7 @@ type Config struct {
 	TrustedProxies string `env:"TRUSTED_PROXIES" help:"comma-separated CIDRs of reverse proxies whose X-Forwarded-For names the client, e.g. 10.0.0.0/8; empty trusts none"`
 
 	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"20s" help:"time given to each shutdown step"`
-	InstanceID      string        `env:"INSTANCE_ID" help:"name of this instance in line leases; default host name and process id"`
+	InstanceID      string        `env:"INSTANCE_ID" help:"name of this instance in line leases and delivery locks, stable across restarts and unique among instances sharing a database; default the host name"`
 }
 
 // LoadConfig reads the environment and validates the result.
@@ -86,8 +86,9 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 		return cfg, describeParseError(err)
 	}
 	if cfg.InstanceID == "" {
-		host, _ := os.Hostname()
-		cfg.InstanceID = fmt.Sprintf("%s-%d", host, os.Getpid())
+		// The host name stays the same across restarts, so a restarted
+		// process takes back its own leases and delivery locks at once.
+		cfg.InstanceID, _ = os.Hostname()
 	}
 	return cfg, cfg.Validate()
 }

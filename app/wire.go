@@ -102,7 +102,7 @@ func (a *App) build() (*components, error) {
 		ConnectorID: cfg.B24ConnectorID, Log: log.With("component", "frame_auth"),
 	})
 	c.dispatcher = portal.NewDispatcher(portal.DispatcherOptions{
-		Store: c.portals, Installer: c.installer, Hooks: c.manager, Sink: c.bridge,
+		Store: c.portals, Installer: c.installer, Hooks: uninstallHooks{c.manager, c.bridge}, Sink: c.bridge,
 		Log: log.With("component", "events"),
 	})
 	c.links = connector.NewScanLinks(a.db, nil)
@@ -203,6 +203,25 @@ func (a *App) pruneSentMessages(ctx context.Context, container *wastore.Containe
 		}
 	}
 }
+
+// uninstallHooks deletes a portal's re-hosted media files before the session
+// manager deletes its lines on an uninstall with CLEAN=1: the media rows
+// cascade away with the lines, and the files would be left behind.
+type uninstallHooks struct {
+	manager *connector.Manager
+	bridge  *bridge.Bridge
+}
+
+func (h uninstallHooks) PortalUninstalled(ctx context.Context, portalID uint64, clean bool) error {
+	if clean {
+		if err := h.bridge.PurgePortalMedia(ctx, portalID); err != nil {
+			return err
+		}
+	}
+	return h.manager.PortalUninstalled(ctx, portalID, clean)
+}
+
+var _ portal.LifecycleHooks = uninstallHooks{}
 
 // failures adapts the bridge's list of failed deliveries to the settings page.
 type failures struct{ b *bridge.Bridge }

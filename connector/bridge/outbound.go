@@ -44,6 +44,11 @@ func (b *Bridge) lineRemoved(ctx context.Context, p *portal.Portal, lineID strin
 	if b.opts.Lines == nil {
 		return nil
 	}
+	if deleted {
+		if err := b.purgeDeletedLineMedia(ctx, p, lineID); err != nil {
+			return err
+		}
+	}
 	return b.opts.Lines.LineRemovedInBitrix(ctx, p.ID, lineID, deleted)
 }
 
