@@ -30,9 +30,11 @@ func (m *Manager) maintenanceLoop(ctx context.Context) {
 }
 
 // maintain retries due connects, logs out lines of uninstalled portals,
-// repairs the Bitrix24 side of lines and drops old pairing attempts.
+// repairs the Bitrix24 side of lines, ends passkey waits that ran out and
+// drops old pairing attempts.
 func (m *Manager) maintain(ctx context.Context) {
 	m.retryConnects()
+	m.expirePasskeyWaits(ctx)
 	m.pruneAttempts()
 
 	owned, err := m.lines.byIDs(ctx, m.ownedIDs())

@@ -17,6 +17,8 @@ const (
 	PairingErrWrongNumber           = "pairing.error.wrong_number"
 	PairingErrClientOutdated        = "pairing.error.client_outdated"
 	PairingErrNoMultidevice         = "pairing.error.no_multidevice"
+	PairingErrPasskeyTimeout        = "pairing.error.passkey_timeout"
+	PairingErrPasskeyRejected       = "pairing.error.passkey_rejected"
 	PairingErrFailed                = "pairing.error.failed"
 )
 
@@ -47,6 +49,9 @@ type pairingAttempt struct {
 	rejectKey  string // translation key of a PrePair rejection, if any
 	done       bool   // an outcome was claimed; see Manager.claimFinish
 	doneAt     time.Time
+
+	// passkeyUntil ends the passkey step; see askPasskey.
+	passkeyUntil time.Time
 }
 
 // StartPairing starts QR pairing for a line, or returns the attempt already
@@ -243,6 +248,8 @@ func errorKeyOf(err error) string {
 		return PairingErrClientOutdated
 	case errors.Is(err, wa.ErrScannedWithoutMultidevice):
 		return PairingErrNoMultidevice
+	case errors.Is(err, wa.ErrPasskeyRejected):
+		return PairingErrPasskeyRejected
 	default:
 		return PairingErrFailed
 	}

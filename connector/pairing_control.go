@@ -10,25 +10,31 @@ import (
 
 // PairingStatus returns the current state of the line's pairing attempt and
 // records that someone looks at it. Past the attempt's Until a running
-// attempt ends as expired. Without an attempt it returns ErrNotOwner when
-// another instance holds the line, else ErrPairingNotRunning.
+// attempt ends as expired, and a passkey step past its bound ends as failed
+// with PairingErrPasskeyTimeout. Without an attempt it returns ErrNotOwner
+// when another instance holds the line, else ErrPairingNotRunning.
 func (m *Manager) PairingStatus(ctx context.Context, lineID uint64) (*PairingStatus, error) {
 	m.mu.Lock()
 	var a *pairingAttempt
 	if rt := m.runtimes[lineID]; rt != nil {
 		a = rt.attempt
 	}
+	now := m.now()
 	var until time.Time
+	passkeyDue := false
 	if a != nil {
-		a.polledAt = m.now()
+		a.polledAt = now
 		until = a.until
+		passkeyDue = m.passkeyDueLocked(a, now)
 	}
 	m.mu.Unlock()
 
-	if a == nil {
+	switch {
+	case a == nil:
 		return nil, m.noAttemptError(ctx, lineID)
-	}
-	if !m.now().Before(until) && m.claimFinish(a) {
+	case passkeyDue:
+		m.failPasskeyWait(a)
+	case !now.Before(until) && m.claimFinish(a):
 		m.expirePairing(ctx, a)
 	}
 	return m.snapshot(a), nil

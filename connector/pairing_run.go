@@ -64,11 +64,17 @@ func (m *Manager) consumePairItems(a *pairingAttempt, c *client, items <-chan wa
 		case wa.PairQRCode:
 			m.showQR(a, item)
 		case wa.PairPasskey:
-			m.setAttemptStep(a, PairingPasskey, "")
+			m.askPasskey(a)
 		case wa.PairSuccess:
 			m.completePairing(a, c, item)
 			return pairEnded
 		case wa.PairTimeout:
+			if m.passkeyPending(a) {
+				// A fresh device would need a new scan, while the phone still
+				// shows the passkey prompt of this one.
+				m.failPairing(a, PairingErrPasskeyTimeout, errors.New("QR session ended while the phone's passkey confirmation was pending"))
+				return pairEnded
+			}
 			return pairTimedOut
 		case wa.PairError:
 			if errors.Is(item.Err, wa.ErrScannedWithoutMultidevice) {
@@ -83,12 +89,13 @@ func (m *Manager) consumePairItems(a *pairingAttempt, c *client, items <-chan wa
 	}
 }
 
-// showQR replaces the code to show. While a pairing code or passkey step
-// runs, the newest QR is kept but the step stays.
+// showQR replaces the code to show. While a pairing code step runs, the
+// newest QR is kept but the step stays. During the passkey step codes are
+// ignored, because the phone that scanned holds the pairing.
 func (m *Manager) showQR(a *pairingAttempt, item wa.PairItem) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if a.done {
+	if a.done || a.status.Step == PairingPasskey {
 		return
 	}
 	a.status.QR = item.Code

@@ -17,10 +17,15 @@ import (
 // routes have no authentication because they play the customers' phones.
 // Every route takes and returns JSON; errors are {"error": "..."} with 400
 // for malformed input, 404 for an unknown code or number, 409 for a number
-// the app rejected.
+// the app rejected or a phone that already has a passkey prompt open.
+// With "passkey": true, scan and pair-code play an account that must
+// confirm the link with a passkey: they return 202 once the app got the
+// passkey step, and POST /simulator/passkey plays the phone confirming or
+// rejecting the prompt.
 //
-//	POST /simulator/scan       {"qr", "phone", "push_name"} → {"jid"}
-//	POST /simulator/pair-code  {"code", "phone", "push_name"} → {"jid"}
+//	POST /simulator/scan       {"qr", "phone", "push_name", "passkey"} → {"jid"}, or 202 {"step": "passkey"}
+//	POST /simulator/pair-code  {"code", "phone", "push_name", "passkey"} → {"jid"}, or 202 {"step": "passkey"}
+//	POST /simulator/passkey    {"phone", "approve": bool} → {"jid"} when approved, {} when refused
 //	GET  /simulator/qr         → {"qr"} the newest running pairing's code
 //	POST /simulator/inbound    simulator.InboundMessage → {"id"}
 //	GET  /simulator/outbound?from=<linked number> → [simulator.OutboundMessage]
@@ -38,6 +43,7 @@ func RegisterSimulator(e *echo.Echo, sim *simulator.Simulator) {
 	g := e.Group("/simulator")
 	g.POST("/scan", h.scan)
 	g.POST("/pair-code", h.pairCode)
+	g.POST("/passkey", h.passkey)
 	g.GET("/qr", h.latestQR)
 	g.POST("/inbound", h.inbound)
 	g.GET("/outbound", h.outbound)
@@ -61,6 +67,12 @@ type simPairRequest struct {
 	Code     string `json:"code"`
 	Phone    string `json:"phone"`
 	PushName string `json:"push_name"`
+	Passkey  bool   `json:"passkey"`
+}
+
+type simPasskeyRequest struct {
+	Phone   string `json:"phone"`
+	Approve *bool  `json:"approve"`
 }
 
 type simPhoneRequest struct {
@@ -79,6 +91,9 @@ func (h simulatorHandlers) scan(c echo.Context) error {
 	if req.QR == "" {
 		return simError(c, http.StatusBadRequest, "qr is required")
 	}
+	if req.Passkey {
+		return passkeyAsked(c, h.sim.ScanWithPasskey(req.QR, req.Phone, req.PushName))
+	}
 	jid, err := h.sim.Scan(req.QR, req.Phone, req.PushName)
 	if err != nil {
 		return simFailure(c, err)
@@ -94,9 +109,42 @@ func (h simulatorHandlers) pairCode(c echo.Context) error {
 	if req.Code == "" {
 		return simError(c, http.StatusBadRequest, "code is required")
 	}
+	if req.Passkey {
+		return passkeyAsked(c, h.sim.EnterCodeWithPasskey(req.Code, req.Phone, req.PushName))
+	}
 	jid, err := h.sim.EnterCode(req.Code, req.Phone, req.PushName)
 	if err != nil {
 		return simFailure(c, err)
+	}
+	return c.JSON(http.StatusOK, map[string]string{"jid": jid.String()})
+}
+
+// passkeyAsked writes the response of a scan or code entry that ended in a
+// passkey prompt.
+func passkeyAsked(c echo.Context, err error) error {
+	if err != nil {
+		return simFailure(c, err)
+	}
+	return c.JSON(http.StatusAccepted, map[string]string{"step": "passkey"})
+}
+
+func (h simulatorHandlers) passkey(c echo.Context) error {
+	var req simPasskeyRequest
+	if err := c.Bind(&req); err != nil {
+		return simError(c, http.StatusBadRequest, "request body is not valid JSON: "+err.Error())
+	}
+	if strings.TrimSpace(req.Phone) == "" {
+		return simError(c, http.StatusBadRequest, "phone is required")
+	}
+	if req.Approve == nil {
+		return simError(c, http.StatusBadRequest, "approve is required: true confirms the passkey prompt, false rejects it")
+	}
+	jid, err := h.sim.ConfirmPasskey(req.Phone, *req.Approve)
+	if err != nil {
+		return simFailure(c, err)
+	}
+	if !*req.Approve {
+		return c.JSON(http.StatusOK, map[string]any{})
 	}
 	return c.JSON(http.StatusOK, map[string]string{"jid": jid.String()})
 }
@@ -259,9 +307,9 @@ func simFailure(c echo.Context, err error) error {
 	case errors.Is(err, simulator.ErrInvalidRequest):
 		status = http.StatusBadRequest
 	case errors.Is(err, simulator.ErrQRUnknown), errors.Is(err, simulator.ErrPairCodeUnknown),
-		errors.Is(err, simulator.ErrNotLinked):
+		errors.Is(err, simulator.ErrNotLinked), errors.Is(err, simulator.ErrPasskeyNotRequested):
 		status = http.StatusNotFound
-	case errors.Is(err, simulator.ErrNumberRejected):
+	case errors.Is(err, simulator.ErrNumberRejected), errors.Is(err, simulator.ErrPasskeyPending):
 		status = http.StatusConflict
 	case errors.Is(err, simulator.ErrClosed):
 		status = http.StatusServiceUnavailable

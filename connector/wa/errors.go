@@ -36,6 +36,10 @@ var (
 	// ErrScannedWithoutMultidevice is the Err of a PairError item when the
 	// phone scanned the code without multi-device support.
 	ErrScannedWithoutMultidevice = errors.New("the code was scanned by a phone without multi-device support")
+	// ErrPasskeyRejected is the Err of a PairError item when the phone
+	// refused or failed the passkey confirmation that WhatsApp asked for
+	// after a PairPasskey item.
+	ErrPasskeyRejected = errors.New("the phone did not confirm the link with its passkey")
 	// ErrUnexpectedPairState is the Err of a PairError item when the
 	// connection reported a state that cannot happen during pairing, for
 	// example Connected on a device that was already paired.

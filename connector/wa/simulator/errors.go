@@ -16,6 +16,13 @@ var (
 	// ErrNumberRejected is returned by Scan and EnterCode when the app's
 	// PrePair callback rejected the number.
 	ErrNumberRejected = errors.New("the app rejected this phone number")
+	// ErrPasskeyPending is returned by ScanWithPasskey and
+	// EnterCodeWithPasskey when the phone already has another link to
+	// confirm with its passkey.
+	ErrPasskeyPending = errors.New("this phone already has a link to confirm with its passkey")
+	// ErrPasskeyNotRequested is returned by ConfirmPasskey when no running
+	// pairing waits for the phone's passkey.
+	ErrPasskeyNotRequested = errors.New("no pairing waits for a passkey confirmation from this phone")
 	// ErrNotLinked is returned when no device is linked with the given
 	// business number.
 	ErrNotLinked = errors.New("no device is linked with this number")

@@ -24,17 +24,30 @@ func (s *Simulator) completePairing(p *pairing, phone, pushName string) (types.J
 		return types.EmptyJID, ErrQRUnknown
 	}
 	p.claimed = true
+	// Stop rotation while the app decides, so the code cannot expire under
+	// the phone that already scanned it.
+	if p.timer != nil {
+		p.timer.Stop()
+	}
+	s.mu.Unlock()
+	return s.linkClaimed(p, digits, pushName)
+}
+
+// linkClaimed links the phone of number phone (digits) to p, which that
+// phone has claimed, asking the session's PrePair first. It returns
+// ErrQRUnknown when p ended meanwhile.
+func (s *Simulator) linkClaimed(p *pairing, digits, pushName string) (types.JID, error) {
+	s.mu.Lock()
+	if p.done {
+		s.mu.Unlock()
+		return types.EmptyJID, ErrQRUnknown
+	}
 	sess := p.sess
 	jid := s.nextDeviceJIDLocked(digits)
 	lid := accountLID(digits)
 	lid.Device = jid.Device
 	platform := s.opts.Platform
 	prePair := sess.opts.PrePair
-	// Stop rotation while the app decides, so the code cannot expire under
-	// the phone that already scanned it.
-	if p.timer != nil {
-		p.timer.Stop()
-	}
 	s.mu.Unlock()
 
 	accepted := prePair == nil || prePair(jid, platform, "")

@@ -23,7 +23,10 @@ const (
 	qrFirstTimeout = 60 * time.Second
 	qrNextTimeout  = 20 * time.Second
 	// pairItemBuffer is the QR channel's capacity, as in whatsmeow: room for
-	// every code and the final item, so emitting never blocks.
+	// every code, one passkey step and the final item, so emitting does not
+	// block. A second passkey step after a code request could overflow it
+	// when the app does not read the channel, and send then drops the item
+	// with a warning.
 	pairItemBuffer = 8
 )
 
@@ -55,6 +58,9 @@ type pairing struct {
 	codeRequests int
 	pairCode     string
 	pairPhone    string
+	// passkey is set while the phone that claimed the pairing has to
+	// confirm the link with its passkey; see ScanWithPasskey.
+	passkey *passkeyWait
 }
 
 // PairQR starts QR pairing and the pre-login connection. Codes follow
@@ -216,6 +222,13 @@ func (sess *session) PairPhone(ctx context.Context, phone string) (string, error
 	}
 	if p.pairCode != "" {
 		delete(s.pairCodes, p.pairCode)
+	}
+	if p.passkey != nil {
+		// NOTE: how WhatsApp treats a code request while a phone holds a
+		// passkey prompt is not known. The simulator drops the prompt, so
+		// the code can link the device instead.
+		p.passkey = nil
+		p.claimed = false
 	}
 	raw := make([]byte, 5)
 	_, _ = rand.Read(raw)

@@ -152,6 +152,9 @@ type State struct {
 	LinkedNumbers []string      `json:"linked_numbers"`
 	Pairings      int           `json:"pairings"` // running QR pairings
 	Outdated      bool          `json:"outdated"`
+	// PasskeyWaits lists the numbers whose passkey confirmation a running
+	// pairing waits for; see ConfirmPasskey.
+	PasskeyWaits []string `json:"passkey_waits"`
 }
 
 // DeviceState describes one device in the store.
@@ -174,7 +177,10 @@ type DeviceState struct {
 func (s *Simulator) State() State {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	state := State{Devices: []DeviceState{}, LinkedNumbers: []string{}, Pairings: len(s.pairings), Outdated: s.outdated}
+	state := State{
+		Devices: []DeviceState{}, LinkedNumbers: []string{}, Pairings: len(s.pairings),
+		PasskeyWaits: s.passkeyNumbersLocked(), Outdated: s.outdated,
+	}
 	numbers := map[string]bool{}
 	now := s.clock.Now()
 	for _, dev := range s.devices {
