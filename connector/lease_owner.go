@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 )
 
 // claim takes or renews the lease of a line for this instance. It returns
@@ -154,18 +153,9 @@ func (m *Manager) closeClients(live *client, attempt *pairingAttempt) {
 	}
 }
 
-// leaseLoop renews leases and takes over the linked lines whose lease
-// expired, every LeaseRenewInterval until ctx ends.
-func (m *Manager) leaseLoop(ctx context.Context) {
-	ticker := time.NewTicker(m.opts.LeaseRenewInterval)
-	defer ticker.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-ticker.C:
-			m.renewLeases(ctx)
-			m.adopt(ctx, nil)
-		}
-	}
+// renewAndAdopt renews this instance's leases and takes over the linked
+// lines whose lease expired.
+func (m *Manager) renewAndAdopt(ctx context.Context) {
+	m.renewLeases(ctx)
+	m.adopt(ctx, nil)
 }

@@ -3,6 +3,7 @@ package connector
 import (
 	"context"
 	"fmt"
+	"time"
 )
 
 // Start takes the leases of the linked lines that no live instance owns and
@@ -36,9 +37,9 @@ func (m *Manager) Start(ctx context.Context) error {
 	adopted := m.adopt(ctx, devices)
 	m.log.Info("Session manager started", "devices_in_store", len(jids), "lines_taken", adopted)
 
-	m.goBackground(m.leaseLoop)
-	m.goBackground(m.maintenanceLoop)
-	m.goBackground(m.healthLoop)
+	m.goBackground(m.every(m.opts.LeaseRenewInterval, m.renewAndAdopt))
+	m.goBackground(m.every(m.opts.MaintenanceInterval, m.maintain))
+	m.goBackground(m.every(m.opts.HealthInterval, m.checkHealth))
 	return nil
 }
 
@@ -152,4 +153,20 @@ func (m *Manager) detachAll() ([]*client, []*pairingAttempt) {
 		}
 	}
 	return lives, attempts
+}
+
+// every returns a loop that calls fn every interval until its context ends.
+func (m *Manager) every(interval time.Duration, fn func(context.Context)) func(context.Context) {
+	return func(ctx context.Context) {
+		ticker := time.NewTicker(interval)
+		defer ticker.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-ticker.C:
+				fn(ctx)
+			}
+		}
+	}
 }

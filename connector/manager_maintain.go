@@ -15,20 +15,6 @@ const (
 	repairMax   = time.Hour
 )
 
-// maintenanceLoop runs maintain every MaintenanceInterval until ctx ends.
-func (m *Manager) maintenanceLoop(ctx context.Context) {
-	ticker := time.NewTicker(m.opts.MaintenanceInterval)
-	defer ticker.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-ticker.C:
-			m.maintain(ctx)
-		}
-	}
-}
-
 // maintain retries due connects, logs out lines of uninstalled portals,
 // repairs the Bitrix24 side of lines, ends passkey waits that ran out and
 // drops old pairing attempts.
@@ -158,21 +144,6 @@ func (m *Manager) uninstalledPortals(ctx context.Context) (map[uint64]bool, erro
 		out[id] = true
 	}
 	return out, nil
-}
-
-// healthLoop checks imconnector.status of the active owned lines every
-// HealthInterval until ctx ends.
-func (m *Manager) healthLoop(ctx context.Context) {
-	ticker := time.NewTicker(m.opts.HealthInterval)
-	defer ticker.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-ticker.C:
-			m.checkHealth(ctx)
-		}
-	}
 }
 
 // checkHealth activates again every owned, linked and active line that
