@@ -10,53 +10,16 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/wabridge/b24wa/internal/browsertest"
 )
 
 // sandboxShots receives the screenshots of the sandbox page, for a person
 // to look at.
-const sandboxShots = "/tmp/shots"
+const sandboxShots = browsertest.ShotsDir
 
-// sandboxBrowser starts a headless Debian Chromium with a fresh profile that
-// resolves no host name but 127.0.0.1. Without Chromium the test is skipped,
-// except under CI=true where it fails.
 func sandboxBrowser(t *testing.T, width, height int) context.Context {
-	t.Helper()
-	path := os.Getenv("CHROMIUM_PATH")
-	if path == "" {
-		path = "/usr/bin/chromium"
-	}
-	if _, err := os.Stat(path); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("CI=true but chromium is missing at %s: install Debian's chromium package", path)
-		}
-		t.Skipf("chromium is missing at %s; skipping the browser test", path)
-	}
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(path),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(width, height),
-	}
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelCtx := chromedp.NewContext(allocCtx)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 2*time.Minute)
-	t.Cleanup(func() {
-		cancelTimeout()
-		cancelCtx()
-		cancelAlloc()
-	})
-	if err := chromedp.Do(ctx, chromedp.EmulateViewport(int64(width), int64(height))); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	return ctx
+	return browsertest.New(t, width, height, 2*time.Minute)
 }
 
 // page drives the sandbox page in the browser.

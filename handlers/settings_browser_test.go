@@ -22,60 +22,17 @@ import (
 	"github.com/wabridge/b24wa/internal/dbtest"
 	"github.com/wabridge/b24wa/portal"
 	"github.com/wabridge/b24wa/portal/b24fake"
+
+	"github.com/wabridge/b24wa/internal/browsertest"
 )
 
-// shotsDir receives the screenshots of the browser tests, for a person to
-// look at.
-const shotsDir = "/tmp/shots"
+// shotsDir receives the screenshots of the browser tests.
+const shotsDir = browsertest.ShotsDir
 
-// chromiumPath returns Debian's chromium, or CHROMIUM_PATH. Without it the
-// browser tests are skipped, except under CI=true where they fail.
-func chromiumPath(t *testing.T) string {
-	t.Helper()
-	path := os.Getenv("CHROMIUM_PATH")
-	if path == "" {
-		path = "/usr/bin/chromium"
-	}
-	if _, err := os.Stat(path); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("CI=true but chromium is missing at %s: install Debian's chromium package", path)
-		}
-		t.Skipf("chromium is missing at %s; skipping the browser test", path)
-	}
-	return path
-}
+func chromiumPath(t *testing.T) string { return browsertest.ChromiumPath(t) }
 
-// newBrowser starts a headless Chromium with a fresh profile that resolves
-// no host name except loopback addresses, so a page can reach nothing but
-// the servers of the test.
 func newBrowser(t *testing.T, width, height int) context.Context {
-	t.Helper()
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromiumPath(t)),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(width, height),
-	}
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelCtx := chromedp.NewContext(allocCtx)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
-	t.Cleanup(func() {
-		cancelTimeout()
-		cancelCtx()
-		cancelAlloc()
-	})
-	if err := chromedp.Do(ctx, chromedp.EmulateViewport(int64(width), int64(height))); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	return ctx
+	return browsertest.New(t, width, height, 90*time.Second)
 }
 
 // autoSubmit is the page Bitrix24 serves around a placement: a form that
