@@ -149,7 +149,7 @@ func (b *Bridge) sendOperatorMessage(ctx context.Context, j *outJob) error {
 	}
 	for i := range j.p.Parts {
 		part := &j.p.Parts[i]
-		if part.Sent {
+		if part.Sent || deferredSignature(j.p, part) {
 			continue
 		}
 		if err := b.sendPart(ctx, j, part); err != nil {
@@ -159,6 +159,9 @@ func (b *Bridge) sendOperatorMessage(ctx context.Context, j *outJob) error {
 		if err := b.savePayload(ctx, j); err != nil {
 			return err
 		}
+	}
+	if err := b.dropDeferredSignature(ctx, j); err != nil {
+		return err
 	}
 	if !j.p.Sent {
 		j.p.Sent = true
@@ -204,6 +207,9 @@ func (b *Bridge) sendPart(ctx context.Context, j *outJob, part *outPart) error {
 			return nil
 		}
 		if err != nil {
+			return err
+		}
+		if err := b.sendDeferredSignature(ctx, j); err != nil {
 			return err
 		}
 		msg = m

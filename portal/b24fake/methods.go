@@ -24,6 +24,8 @@ func lookupMethod(name string) handlerFunc {
 		return (*Portal).eventGet
 	case "im.notify.system.add":
 		return (*Portal).notifySystemAdd
+	case "im.message.add":
+		return (*Portal).imMessageAdd
 	case "imopenlines.config.list.get":
 		return (*Portal).configListGet
 	case "imopenlines.config.get":

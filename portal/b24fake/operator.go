@@ -20,11 +20,16 @@ var (
 
 // OperatorMessage is a message an operator writes in the chat of a connector line.
 type OperatorMessage struct {
-	Line       int
-	ChatID     string // external chat.id of the dialog
-	Text       string
-	Files      []OutboundFile
-	OperatorID int // default 1
+	Line   int
+	ChatID string // external chat.id of the dialog
+	Text   string
+	// Files are sent in message.files[] as given, for links the portal does
+	// not host.
+	Files []OutboundFile
+	// Attachments are uploaded with UploadFile and sent after Files, with
+	// links the portal serves.
+	Attachments []DiskFile
+	OperatorID  int // default 1
 }
 
 // Delivery is the answer of one bound handler to an event.
@@ -39,7 +44,8 @@ type SentMessage struct {
 	Connector   string
 	IMChatID    int
 	IMMessageID int
-	Text        string // as sent, with the operator signature
+	Text        string         // as sent, with the operator signature
+	Files       []OutboundFile // message.files[] as sent
 	Deliveries  []Delivery
 }
 
@@ -51,6 +57,10 @@ func (p *Portal) OperatorSends(ctx context.Context, m OperatorMessage) (*SentMes
 	if m.OperatorID == 0 {
 		m.OperatorID = 1
 	}
+	files := append([]OutboundFile(nil), m.Files...)
+	for _, f := range m.Attachments {
+		files = append(files, p.UploadFile(f))
+	}
 	p.mu.Lock()
 	if !p.state.installed {
 		p.mu.Unlock()
@@ -61,7 +71,7 @@ func (p *Portal) OperatorSends(ctx context.Context, m OperatorMessage) (*SentMes
 		p.mu.Unlock()
 		return nil, fmt.Errorf("%w: line %d", ErrLineNotActive, m.Line)
 	}
-	sent := &SentMessage{Connector: connector, Text: p.signedLocked(connector, m)}
+	sent := &SentMessage{Connector: connector, Text: p.signedLocked(connector, m), Files: files}
 	chat := p.findChatLocked(connector, m.Line, m.ChatID)
 	if chat == nil {
 		chat = p.chatLocked(connector, m.Line, m.ChatID, p.state.newID())
@@ -72,7 +82,7 @@ func (p *Portal) OperatorSends(ctx context.Context, m OperatorMessage) (*SentMes
 	p.mu.Unlock()
 
 	data := MessagesData(EventMessageAdd, connector, m.Line, EventMessage{IMChatID: sent.IMChatID,
-		IMMessageID: sent.IMMessageID, UserID: m.OperatorID, Text: sent.Text, Files: m.Files, ChatID: m.ChatID})
+		IMMessageID: sent.IMMessageID, UserID: m.OperatorID, Text: sent.Text, Files: files, ChatID: m.ChatID})
 	deliveries, err := p.fire(ctx, EventMessageAdd, data, WithUser(m.OperatorID))
 	sent.Deliveries = deliveries
 	return sent, err

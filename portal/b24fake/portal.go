@@ -58,8 +58,9 @@ type Options struct {
 	// place of a free port on 127.0.0.1. It must be on a loopback address,
 	// or New panics.
 	Listener net.Listener
-	// Handler serves every request outside the portal's own paths (/rest/
-	// and /oauth-server/), which get 404 without it. Pages that must share
+	// Handler serves every request outside the portal's own paths (/rest/,
+	// /oauth-server/, the /~<code> short links and /pub/im.file.php of
+	// uploaded files), which get 404 without it. Pages that must share
 	// the portal's origin, such as the sandbox UI, are served this way.
 	Handler http.Handler
 }
@@ -232,6 +233,10 @@ func (p *Portal) serveHTTP(srv *httptest.Server, w http.ResponseWriter, r *http.
 			return
 		}
 		p.serveREST(w, r)
+	case strings.HasPrefix(r.URL.Path, "/~"):
+		p.serveShortLink(w, r)
+	case r.URL.Path == imFilePath:
+		p.serveIMFile(w, r)
 	case p.opts.Handler != nil:
 		p.opts.Handler.ServeHTTP(w, r)
 	default:

@@ -180,6 +180,12 @@ type state struct {
 	appToken     string
 	webhooks     map[string]int
 	handlerCount int
+
+	dialogMessages []DialogMessage
+	files          map[int]*hostedFile // uploaded chat files by Disk file id
+	shortLinks     map[string]int      // short link code ("~Ab3dE") to file id
+	fileKey        []byte              // key of the SIGN of im.file.php links
+	downloads      []FileDownload
 }
 
 func newState(o Options) state {
@@ -197,6 +203,9 @@ func newState(o Options) state {
 		appStatus:  o.AppStatus,
 		appToken:   o.ApplicationToken,
 		webhooks:   map[string]int{},
+		files:      map[int]*hostedFile{},
+		shortLinks: map[string]int{},
+		fileKey:    []byte(randomHex(16)),
 	}
 }
 
