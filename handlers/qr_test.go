@@ -1,43 +1,22 @@
 package handlers
 
 import (
-	"bytes"
 	"image"
-	"image/png"
 	"strings"
 	"testing"
 
-	"github.com/makiuchi-d/gozxing"
-	"github.com/makiuchi-d/gozxing/qrcode"
+	"github.com/wabridge/b24wa/internal/qrtest"
 )
 
 // decodeQR reads the QR code in a PNG image.
 func decodeQR(t *testing.T, data []byte) string {
 	t.Helper()
-	img, err := png.Decode(bytes.NewReader(data))
-	if err != nil {
-		t.Fatalf("QR image is not a PNG: %v", err)
-	}
-	return decodeQRImage(t, img)
+	return qrtest.DecodePNG(t, data)
 }
 
 func decodeQRImage(t *testing.T, img image.Image) string {
 	t.Helper()
-	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := qrcode.NewQRCodeReader().Decode(bmp, nil)
-	if err != nil {
-		// gozxing's finder-pattern detector missed 2 of 300 random pairing
-		// codes in a trial; a rendered image is a pure barcode, read directly.
-		pure := map[gozxing.DecodeHintType]interface{}{gozxing.DecodeHintType_PURE_BARCODE: true}
-		res, err = qrcode.NewQRCodeReader().Decode(bmp, pure)
-	}
-	if err != nil {
-		t.Fatalf("decode QR image: %v", err)
-	}
-	return res.GetText()
+	return qrtest.Decode(t, img)
 }
 
 func TestRenderQRRoundTrip(t *testing.T) {
