@@ -138,7 +138,7 @@ func (a *App) openDatabase(ctx context.Context) error {
 	}
 	db, err := database.Open(ctx, target, a.log)
 	if err != nil {
-		return err
+		return fmt.Errorf("DATABASE_URL: %w", err)
 	}
 	a.db = db
 	sqlDB, err := db.DB()

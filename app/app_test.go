@@ -49,6 +49,14 @@ func TestAppServesAndStops(t *testing.T) {
 			t.Errorf("GET %s = %d, want 200", path, res.StatusCode)
 		}
 	}
+	head, err := http.Head("http://" + a.Addr() + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	head.Body.Close()
+	if head.StatusCode != http.StatusOK {
+		t.Errorf("HEAD /healthz = %d, want 200 for load balancers that probe with HEAD", head.StatusCode)
+	}
 	if err := a.Close(ctx); err != nil {
 		t.Fatalf("Close: %v", err)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/caarlos0/env/v11"
 
+	"github.com/wabridge/b24wa/connector/mail"
 	"github.com/wabridge/b24wa/internal/database"
 )
 
@@ -24,7 +25,7 @@ import (
 type Config struct {
 	Env       string `env:"APP_ENV" envDefault:"development" help:"production or development; production requires SECRET_KEY, B24 credentials and an https PUBLIC_URL"`
 	HTTPAddr  string `env:"HTTP_ADDR" envDefault:"127.0.0.1:8080" help:"address the HTTP server listens on"`
-	PublicURL string `env:"PUBLIC_URL" envDefault:"http://127.0.0.1:8080" help:"base URL Bitrix24 and browsers reach the app at; used in every URL handed to Bitrix24"`
+	PublicURL string `env:"PUBLIC_URL" envDefault:"http://127.0.0.1:8080" help:"base URL Bitrix24 and browsers reach the app at, used in every URL handed to Bitrix24; it does not follow HTTP_ADDR, so set both when moving the app"`
 	DataDir   string `env:"DATA_DIR" envDefault:"./data" help:"directory for the SQLite database, re-hosted media and the development secret key"`
 
 	DatabaseURL string `env:"DATABASE_URL" secret:"true" help:"empty for SQLite in DATA_DIR, sqlite:///path/app.db, or mysql://user:password@host:3306/dbname"`
@@ -167,7 +168,61 @@ func (c *Config) Validate() error {
 	if _, err := database.ParseURL(c.DatabaseURL, c.DataDir); err != nil {
 		bad("DATABASE_URL", "%v", err)
 	}
+	c.validateMore(bad)
 	return errors.Join(errs...)
+}
+
+// validateMore checks the settings of the services beyond the HTTP server
+// and the database: addresses, keys, durations, limits and billing.
+func (c *Config) validateMore(bad func(name, format string, args ...any)) {
+	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
+		bad("HTTP_ADDR", "%q is not host:port, for example 127.0.0.1:8080 or :8080", c.HTTPAddr)
+	}
+	for _, s := range strings.Split(c.SecretKeysOld, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			if _, err := decodeKey(s); err != nil {
+				bad("SECRET_KEYS_OLD", "%v", err)
+			}
+		}
+	}
+	if c.SMTPURL != "" {
+		if _, err := mail.ParseURL(c.SMTPURL, c.SMTPFrom); err != nil {
+			bad("SMTP_URL", "%v", err)
+		}
+	}
+	if c.OperatorAPIKey != "" && len(c.OperatorAPIKey) < 32 {
+		bad("OPERATOR_API_KEY", "is %d characters; use at least 32, for example the output of `openssl rand -hex 32`", len(c.OperatorAPIKey))
+	}
+	switch {
+	case c.BX24ScriptURL == "" || c.BX24ScriptURL == "-":
+	case !strings.HasPrefix(c.BX24ScriptURL, "https://") && !(c.AllowInsecureHTTP && strings.HasPrefix(c.BX24ScriptURL, "http://")):
+		bad("BX24_SCRIPT_URL", "%q is not an https URL; leave it empty for Bitrix24's own or - to leave the script out", c.BX24ScriptURL)
+	}
+	for name, d := range map[string]time.Duration{
+		"SHUTDOWN_TIMEOUT": c.ShutdownTimeout, "MEDIA_TTL": c.MediaTTL, "B24_TIMEOUT": c.B24Timeout,
+		"BILLING_CHECK_INTERVAL": c.BillingCheckInterval,
+	} {
+		if d <= 0 {
+			bad(name, "must be a positive duration such as 30s or 10m, got %s", d)
+		}
+	}
+	if c.SendInterval < 0 {
+		bad("WA_SEND_INTERVAL", "must not be negative, got %s", c.SendInterval)
+	}
+	if c.MaxOutboundFile <= 0 {
+		bad("MAX_OUTBOUND_FILE_BYTES", "must be positive, got %d", c.MaxOutboundFile)
+	}
+	for name, n := range map[string]int{
+		"BILLING_TRIAL_DAYS": c.BillingTrialDays, "BILLING_GRACE_DAYS": c.BillingGraceDays,
+		"BILLING_REMIND_DAYS": c.BillingRemindDays,
+	} {
+		if n < 0 {
+			bad(name, "must not be negative, got %d", n)
+		}
+	}
+	if c.BillingEnabled && c.BillingPrice <= 0 {
+		bad("BILLING_PRICE_PER_MONTH", "must be positive when BILLING_ENABLED is true, got %d", c.BillingPrice)
+	}
 }
 
 func validConnectorID(id string) bool {

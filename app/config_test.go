@@ -49,6 +49,16 @@ func TestConfigRejectsBadValues(t *testing.T) {
 		{"bad log level", map[string]string{"LOG_LEVEL": "loud"}, "LOG_LEVEL"},
 		{"connector id with dot", map[string]string{"B24_CONNECTOR_ID": "acme.wa"}, "B24_CONNECTOR_ID"},
 		{"not a number", map[string]string{"B24_RATE_BURST": "many"}, "B24_RATE_BURST"},
+		{"address without port", map[string]string{"HTTP_ADDR": "garbage"}, "HTTP_ADDR"},
+		{"smtp url of another scheme", map[string]string{"SMTP_URL": "http://mail.example.com"}, "SMTP_URL"},
+		{"short old secret", map[string]string{"SECRET_KEYS_OLD": "short"}, "SECRET_KEYS_OLD"},
+		{"negative shutdown timeout", map[string]string{"SHUTDOWN_TIMEOUT": "-1s"}, "SHUTDOWN_TIMEOUT"},
+		{"negative media lifetime", map[string]string{"MEDIA_TTL": "-1h"}, "MEDIA_TTL"},
+		{"zero REST timeout", map[string]string{"B24_TIMEOUT": "0s"}, "B24_TIMEOUT"},
+		{"script url with javascript", map[string]string{"BX24_SCRIPT_URL": "javascript:alert(1)"}, "BX24_SCRIPT_URL"},
+		{"short operator key", map[string]string{"OPERATOR_API_KEY": "k"}, "OPERATOR_API_KEY"},
+		{"negative trial", map[string]string{"BILLING_TRIAL_DAYS": "-3"}, "BILLING_TRIAL_DAYS"},
+		{"billing without price", map[string]string{"BILLING_ENABLED": "true", "BILLING_PRICE_PER_MONTH": "0"}, "BILLING_PRICE_PER_MONTH"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -66,7 +76,7 @@ func TestConfigRejectsBadValues(t *testing.T) {
 func TestPrintConfigRedactsSecrets(t *testing.T) {
 	cfg, err := LoadConfig(lookupFrom(map[string]string{
 		"SECRET_KEY": strings.Repeat("s", 40), "B24_CLIENT_SECRET": "client-secret-value",
-		"DATABASE_URL": "mysql://u:dbpass@127.0.0.1:3306/app", "OPERATOR_API_KEY": "operator-key-value",
+		"DATABASE_URL": "mysql://u:dbpass@127.0.0.1:3306/app", "OPERATOR_API_KEY": "operator-key-value-0123456789abcdef",
 	}))
 	if err != nil {
 		t.Fatal(err)
