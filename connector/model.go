@@ -101,8 +101,13 @@ type Chat struct {
 	B24ChatID    string `gorm:"column:b24_chat_id"`
 	B24SessionID string `gorm:"column:b24_session_id"`
 	B24UserID    string `gorm:"column:b24_user_id"`
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	// AvatarID is the WhatsApp id of the profile picture last sent to
+	// Bitrix24, empty when none was sent. AvatarCheckedAt is when the
+	// picture was last looked up, nil before the first lookup.
+	AvatarID        string
+	AvatarCheckedAt *time.Time
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
 }
 
 func (Chat) TableName() string { return "chats" }

@@ -35,7 +35,11 @@ func (b *Bridge) prepareIn(ctx context.Context, d connector.Delivery) (pendingIn
 		if len(p.Files) > 0 {
 			msg["files"] = p.Files
 		}
-		return it, []any{map[string]any{"user": userBlock(chat), "message": msg, "chat": chatBlock(chat)}}, nil
+		user := userBlock(chat)
+		if p.Picture != nil {
+			user["picture"] = map[string]any{"url": p.Picture.URL}
+		}
+		return it, []any{map[string]any{"user": user, "message": msg, "chat": chatBlock(chat)}}, nil
 	case kindUpdate:
 		msg := map[string]any{"id": p.TargetID, "text": p.Text}
 		if len(p.Files) > 0 {
@@ -146,7 +150,7 @@ func (b *Bridge) recordSent(ctx context.Context, line *connector.Line, it pendin
 		if it.d.Kind != kindMessage {
 			return nil
 		}
-		if err := updateChatIDs(tx, it.chat, r, now); err != nil {
+		if err := updateChatIDs(tx, it.chat, it.p.Picture, r, now); err != nil {
 			return err
 		}
 		link := connector.MessageLink{
@@ -158,8 +162,13 @@ func (b *Bridge) recordSent(ctx context.Context, line *connector.Line, it pendin
 	})
 }
 
-func updateChatIDs(tx *gorm.DB, chat *connector.Chat, r elementResult, now time.Time) error {
+// updateChatIDs stores the dialog ids Bitrix24 returned and the id of the
+// profile picture the message carried.
+func updateChatIDs(tx *gorm.DB, chat *connector.Chat, picture *inPicture, r elementResult, now time.Time) error {
 	changes := map[string]any{}
+	if picture != nil && picture.ID != chat.AvatarID {
+		changes["avatar_id"] = picture.ID
+	}
 	if v := r.Session.ChatID.value; v != "" && v != chat.B24ChatID {
 		changes["b24_chat_id"] = v
 	}

@@ -43,6 +43,7 @@ func (in *inbound) store() error {
 	}
 	c := in.convert(msg)
 	p := in.payload(c)
+	p.Picture = in.b.avatar(in.ctx, in.sess, in.line, in.chat)
 	return in.b.enqueueIn(in.ctx, in.line, in.chat, kindMessage, info.ID, info.Timestamp, p)
 }
 

@@ -36,6 +36,15 @@ type inPayload struct {
 	Excerpt string `json:"excerpt,omitempty"`
 	// ReadIDs are the WhatsApp ids of operator messages the customer read.
 	ReadIDs []string `json:"read_ids,omitempty"`
+	// Picture is the customer's re-hosted profile picture, set only on the
+	// message after which the picture was first seen or changed.
+	Picture *inPicture `json:"picture,omitempty"`
+}
+
+// inPicture is a re-hosted profile picture sent as user.picture.url.
+type inPicture struct {
+	URL string `json:"url"`
+	ID  string `json:"id"` // WhatsApp's picture id, stored as chats.avatar_id once sent
 }
 
 // inFile is a re-hosted file as imconnector.send.messages takes it.

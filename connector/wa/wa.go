@@ -85,6 +85,19 @@ type Session interface {
 	// PNForLID returns the phone-number JID of a hidden-number (LID) user when
 	// the store has the mapping, or an empty JID.
 	PNForLID(ctx context.Context, lid types.JID) (types.JID, error)
+	// ProfilePicture downloads the full-size profile picture of a user or
+	// group. It returns nil and a nil error when the contact has no picture
+	// or hides it from this account.
+	ProfilePicture(ctx context.Context, jid types.JID) (*Picture, error)
+}
+
+// Picture is a downloaded profile picture.
+type Picture struct {
+	// ID is WhatsApp's id of the picture; it changes when the contact sets a
+	// new one, so comparing it to a stored id detects the change.
+	ID       string
+	Data     []byte
+	MimeType string
 }
 
 // OpenOptions are optional parameters of Backend.Open.

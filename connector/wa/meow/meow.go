@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"sync"
 	"time"
 
@@ -40,6 +41,9 @@ type Options struct {
 	// PairDisplayName is the client name PairPhone shows on the phone
 	// (default "Chrome (Linux)").
 	PairDisplayName string
+	// HTTPClient downloads profile pictures from WhatsApp's CDN (nil uses a
+	// new http.Client). whatsmeow's own media client is not exported.
+	HTTPClient *http.Client
 }
 
 func (o Options) withDefaults() Options {

@@ -37,6 +37,9 @@ type InboundMessage struct {
 	// Undecryptable delivers an UndecryptableMessage first and the message
 	// itself after it, with RetryCount 1, as after a successful retry.
 	Undecryptable bool `json:"undecryptable"`
+	// Avatar, when set, becomes the customer's profile picture, as with
+	// SetAvatar, before the message is delivered.
+	Avatar *InboundAvatar `json:"avatar"`
 }
 
 // InboundMedia is an attachment; Data, when set, is used instead of Base64.
@@ -84,6 +87,9 @@ type inboundParty struct {
 func (s *Simulator) Inbound(in InboundMessage) (types.MessageID, error) {
 	to, party, media, err := parseInbound(in)
 	if err != nil {
+		return "", err
+	}
+	if err := s.setInboundAvatar(in); err != nil {
 		return "", err
 	}
 

@@ -82,6 +82,10 @@ type Simulator struct {
 	// used only with StatePath.
 	inboundIDs map[string]bool
 	mediaFiles map[string]string
+	// avatars maps a customer's phone digits or LID digits to the profile
+	// picture set with SetAvatar; avatarSeq is the last picture id.
+	avatars   map[string]avatar
+	avatarSeq uint64
 }
 
 var _ wa.Backend = (*Simulator)(nil)
@@ -134,6 +138,7 @@ func newSimulator(opts Options) *Simulator {
 		sendFailures: failures,
 		inboundIDs:   make(map[string]bool),
 		mediaFiles:   make(map[string]string),
+		avatars:      make(map[string]avatar),
 	}
 }
 
