@@ -39,8 +39,13 @@ type PairingOptions struct {
 	// Until bounds automatic QR restarts, for example a scan link's expiry.
 	// Zero means the manager's default bound.
 	Until time.Time
-	// ScanLinkID is the link that started the attempt, marked used on success.
+	// ScanLinkID is the link that started or joined the attempt, marked used
+	// on success unless it was revoked meanwhile.
 	ScanLinkID uint64
+	// RequireUnlinked makes StartPairing return ErrLineLinked for a line
+	// that has a device, where it would otherwise log that device out. The
+	// public scan link pages set it.
+	RequireUnlinked bool
 }
 
 // Pairing steps as shown to the person scanning.
@@ -69,4 +74,9 @@ type PairingStatus struct {
 	Restarts  int
 	StartedAt time.Time
 	Until     time.Time
+	// Via is how the attempt was started (a PairingOptions.Via value).
+	Via string
+	// ScanLinkID is the scan link that started or last joined the attempt,
+	// or 0.
+	ScanLinkID uint64
 }

@@ -29,6 +29,9 @@ var (
 	// ErrLineSuspended is returned by StartPairing for a line suspended for
 	// non-payment; billing sets it to needs_scan once it is paid.
 	ErrLineSuspended = errors.New("line is suspended until it is paid")
+	// ErrLineLinked is returned by StartPairing with
+	// PairingOptions.RequireUnlinked for a line that has a linked device.
+	ErrLineLinked = errors.New("line already has a linked WhatsApp device")
 	// ErrManagerClosed is returned by Manager methods after Close.
 	ErrManagerClosed = errors.New("session manager is closed")
 	// ErrManagerStarted is returned by a second call of Start.

@@ -44,10 +44,11 @@ func (s *LineStore) CloseDeviceSession(ctx context.Context, lineID uint64, reaso
 }
 
 // MarkScanLinkUsed records that the scan link id of line lineID paired a
-// device at at. A link already used keeps its first time.
+// device at at. A link already used keeps its first time, and a revoked
+// link is left revoked: the pairing is not recorded on it.
 func (s *LineStore) MarkScanLinkUsed(ctx context.Context, id, lineID uint64, at time.Time) error {
 	err := s.db.WithContext(ctx).Model(&ScanLink{}).
-		Where("id = ? AND line_id = ? AND used_at IS NULL", id, lineID).
+		Where("id = ? AND line_id = ? AND used_at IS NULL AND revoked_at IS NULL", id, lineID).
 		Update("used_at", at.UTC()).Error
 	if err != nil {
 		return fmt.Errorf("mark scan link %d used: %w", id, err)

@@ -56,7 +56,8 @@ type pairingAttempt struct {
 
 // StartPairing starts QR pairing for a line, or returns the attempt already
 // running for it. A line that has a device is logged out first with reason
-// "relinked". It returns ErrLineNotFound, ErrLineSuspended or ErrNotOwner.
+// "relinked", unless opts.RequireUnlinked is set. It returns
+// ErrLineNotFound, ErrLineSuspended, ErrLineLinked or ErrNotOwner.
 func (m *Manager) StartPairing(ctx context.Context, lineID uint64, opts PairingOptions) (*PairingStatus, error) {
 	if err := m.checkOpen(); err != nil {
 		return nil, err
@@ -83,6 +84,10 @@ func (m *Manager) StartPairing(ctx context.Context, lineID uint64, opts PairingO
 	if line.State == StateSuspended {
 		m.releaseLine(ctx, lineID)
 		return nil, fmt.Errorf("pair line %d: %w", lineID, ErrLineSuspended)
+	}
+	if line.WaJID != "" && opts.RequireUnlinked {
+		// The lease stays: the linked device's session needs it.
+		return nil, fmt.Errorf("pair line %d: %w", lineID, ErrLineLinked)
 	}
 	if line.WaJID != "" {
 		if err := m.logoutLocked(ctx, rt, lineID, ReasonRelinked, true); err != nil {
@@ -122,9 +127,9 @@ func (m *Manager) StartPairing(ctx context.Context, lineID uint64, opts PairingO
 }
 
 // runningStatus returns the status of the line's unfinished attempt, marking
-// it as looked at, or nil. A scan link joining an attempt started elsewhere
-// is recorded on it, so success marks the link used, and a later Until
-// extends the attempt.
+// it as looked at, or nil. A scan link joining an attempt is recorded on
+// it, replacing an earlier link, so success marks the link that is still
+// open used. A later Until extends the attempt.
 func (m *Manager) runningStatus(rt *lineRuntime, opts PairingOptions) *PairingStatus {
 	m.mu.Lock()
 	a := rt.attempt
@@ -133,7 +138,7 @@ func (m *Manager) runningStatus(rt *lineRuntime, opts PairingOptions) *PairingSt
 		return nil
 	}
 	a.polledAt = m.now()
-	if a.scanLinkID == 0 {
+	if opts.ScanLinkID != 0 {
 		a.scanLinkID = opts.ScanLinkID
 	}
 	if opts.Until.After(a.until) {

@@ -246,6 +246,8 @@ func (m *Manager) snapshot(a *pairingAttempt) *PairingStatus {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	status := a.status
+	status.Via = a.via
+	status.ScanLinkID = a.scanLinkID
 	return &status
 }
 

@@ -10,7 +10,8 @@ import (
 )
 
 // completePairing keeps a freshly paired device: it links the line, adds a
-// device session row, marks the scan link used, makes the device the line's
+// device session row, marks the scan link used, revokes the line's other
+// open links, makes the device the line's
 // live client and activates the line in Bitrix24.
 func (m *Manager) completePairing(a *pairingAttempt, c *client, item wa.PairItem) {
 	ctx := context.WithoutCancel(a.ctx)
@@ -77,10 +78,14 @@ func (m *Manager) storePaired(ctx context.Context, a *pairingAttempt, item wa.Pa
 		if err != nil {
 			return err
 		}
-		if scanLinkID == 0 {
-			return nil
+		if scanLinkID != 0 {
+			if err := store.MarkScanLinkUsed(ctx, scanLinkID, a.lineID, now); err != nil {
+				return err
+			}
 		}
-		return store.MarkScanLinkUsed(ctx, scanLinkID, a.lineID, now)
+		// Any other open link of the line would let its holder relink the
+		// line, so it ends with the pairing.
+		return revokeOpenLinks(tx, a.lineID, now.UTC())
 	})
 }
 

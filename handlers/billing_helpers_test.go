@@ -83,7 +83,7 @@ func newBillingFixture(t *testing.T, db *gorm.DB, apiKey string) *billingFixture
 	if err != nil {
 		t.Fatal(err)
 	}
-	auth := portal.NewAuthenticator(nil, nil, box, portal.AuthOptions{Now: func() time.Time { return f.now }})
+	auth := portal.NewAuthenticator(portal.NewStore(db, box), nil, box, portal.AuthOptions{Now: func() time.Time { return f.now }})
 	pages := NewPages()
 	f.e = echo.New()
 	f.e.HTTPErrorHandler = errorHandler(log, pages)

@@ -1,6 +1,9 @@
 package handlers
 
 import (
+	"context"
+	"net/http"
+
 	"github.com/labstack/echo/v4"
 
 	"github.com/wabridge/b24wa/portal"
@@ -20,25 +23,29 @@ const frameUserKey = "frame_user"
 
 // FrameTokenParser checks iframe tokens. portal.Authenticator implements it.
 type FrameTokenParser interface {
+	// ParseFrameToken checks the token's signature, purpose and expiry.
 	ParseFrameToken(token string) (*portal.FrameUser, error)
+	// CheckFramePortal rejects the user of a portal that is gone or
+	// uninstalled the app.
+	CheckFramePortal(ctx context.Context, user *portal.FrameUser) error
 }
 
 var _ FrameTokenParser = (*portal.Authenticator)(nil)
 
-// requireFrame admits requests that carry a valid iframe token in the
-// X-Frame-Token header or the "t" form or query field. It puts the user in
-// the context (see frameUser), lets the user's portal frame the response
-// and answers in the user's language. An expired or forged token is a 401
-// whose message asks to reopen the page from Bitrix24.
+// requireFrame admits requests that carry a valid iframe token of an
+// installed portal (see frameToken for where it is read). It puts the user
+// in the context (see frameUser), lets the user's portal frame the response
+// and responds in the user's language. An expired or forged token, or one of
+// a portal that uninstalled the app, is a 401 whose message asks to reopen
+// the page from Bitrix24.
 func requireFrame(auth FrameTokenParser) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			token := c.Request().Header.Get(FrameTokenHeader)
-			if token == "" {
-				token = c.FormValue(frameTokenParam)
-			}
-			user, err := auth.ParseFrameToken(token)
+			user, err := auth.ParseFrameToken(frameToken(c.Request()))
 			if err != nil {
+				return err
+			}
+			if err := auth.CheckFramePortal(c.Request().Context(), user); err != nil {
 				return err
 			}
 			c.Set(frameUserKey, user)
@@ -50,6 +57,21 @@ func requireFrame(auth FrameTokenParser) echo.MiddlewareFunc {
 			return next(c)
 		}
 	}
+}
+
+// frameToken returns the token of a request: the X-Frame-Token header, else
+// the "t" field. GET and HEAD read "t" from the query, because an <img> or a
+// link to a printable page cannot send headers, so those URLs may reach
+// access logs. Other methods read "t" only from a form body, never from the
+// query, so a state-changing request never carries the token in its URL.
+func frameToken(req *http.Request) string {
+	if token := req.Header.Get(FrameTokenHeader); token != "" {
+		return token
+	}
+	if req.Method == http.MethodGet || req.Method == http.MethodHead {
+		return req.URL.Query().Get(frameTokenParam)
+	}
+	return req.PostFormValue(frameTokenParam)
 }
 
 // requireAdmin admits only portal administrators. It must run after

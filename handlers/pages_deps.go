@@ -71,6 +71,7 @@ type PortalReader interface {
 type LineReader interface {
 	Ensure(ctx context.Context, portalID uint64, lineID, connectorID, name string) (*connector.Line, error)
 	Get(ctx context.Context, id uint64) (*connector.Line, error)
+	ByPortalLine(ctx context.Context, portalID uint64, lineID string) (*connector.Line, error)
 	ListByPortal(ctx context.Context, portalID uint64) ([]connector.Line, error)
 	DeviceSessions(ctx context.Context, lineID uint64) ([]connector.DeviceSession, error)
 }

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"errors"
+	"log/slog"
 	"strconv"
 	"time"
 
@@ -31,7 +32,9 @@ type scanLinks struct {
 	link   *keyedLimiter
 }
 
-// RegisterScanLinks adds the public scan link routes:
+// RegisterScanLinks adds the public scan link routes. None of them starts
+// pairing on a line that already has a device. They return 409 and end the
+// link instead.
 //
 //	GET  /link/:token           the page (starts pairing)
 //	GET  /link/:token/status    pairing status as JSON, polled by the page
@@ -39,6 +42,9 @@ type scanLinks struct {
 //	POST /link/:token/pairing   start pairing again after it expired
 //	POST /link/:token/phone     pair with a code typed on the phone
 func RegisterScanLinks(e *echo.Echo, deps *PageDeps) {
+	if deps.Log == nil {
+		deps.Log = slog.New(slog.DiscardHandler)
+	}
 	clientLimit, linkLimit := deps.ScanLinkClientLimit, deps.ScanLinkLinkLimit
 	if clientLimit.Burst == 0 {
 		clientLimit = DefaultScanLinkClientLimit

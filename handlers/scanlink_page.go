@@ -33,12 +33,9 @@ func (h *scanLinks) page(c echo.Context) error {
 		return err
 	}
 	lang := h.lang(c, link)
-	line, err := h.deps.Lines.Get(ctx, link.LineID)
+	line, err := h.unlinkedLine(c, link)
 	if err != nil {
 		return err
-	}
-	if lineLinked(line) {
-		return errLineAlreadyLinked
 	}
 	p, err := h.deps.Portals.ByID(ctx, line.PortalID)
 	if err != nil {
@@ -68,13 +65,45 @@ func (h *scanLinks) page(c echo.Context) error {
 }
 
 // start starts pairing for the link's line, or joins the attempt already
-// running. Restarts are allowed until the link expires.
+// running. Restarts are allowed until the link expires. A line linked
+// meanwhile is never re-paired: the link ends and errLineAlreadyLinked is
+// returned.
 func (h *scanLinks) start(c echo.Context, link *connector.ScanLink) (*connector.PairingStatus, error) {
-	return h.deps.Sessions.StartPairing(c.Request().Context(), link.LineID, connector.PairingOptions{
-		Via:        scanLinkVia,
-		Until:      link.ExpiresAt,
-		ScanLinkID: link.ID,
+	st, err := h.deps.Sessions.StartPairing(c.Request().Context(), link.LineID, connector.PairingOptions{
+		Via:             scanLinkVia,
+		Until:           link.ExpiresAt,
+		ScanLinkID:      link.ID,
+		RequireUnlinked: true,
 	})
+	if errors.Is(err, connector.ErrLineLinked) {
+		return nil, h.endLinkOfLinkedLine(c, link)
+	}
+	return st, err
+}
+
+// unlinkedLine returns the link's line, or errLineAlreadyLinked after ending
+// the link when the line already has a device, linked through any route.
+func (h *scanLinks) unlinkedLine(c echo.Context, link *connector.ScanLink) (*connector.Line, error) {
+	line, err := h.deps.Lines.Get(c.Request().Context(), link.LineID)
+	if err != nil {
+		return nil, err
+	}
+	if lineLinked(line) {
+		return nil, h.endLinkOfLinkedLine(c, link)
+	}
+	return line, nil
+}
+
+// endLinkOfLinkedLine revokes the open links of a line that got linked
+// without them, so they stay dead, and returns errLineAlreadyLinked.
+func (h *scanLinks) endLinkOfLinkedLine(c echo.Context, link *connector.ScanLink) error {
+	ctx := c.Request().Context()
+	if _, err := h.deps.Links.Revoke(ctx, link.LineID); err != nil {
+		return err
+	}
+	h.deps.Log.InfoContext(ctx, "Scan link ended because its line is already linked",
+		"line_id", link.LineID, "scan_link_id", link.ID)
+	return errLineAlreadyLinked
 }
 
 // status returns the pairing status. Polling it keeps the attempt alive.
@@ -87,6 +116,9 @@ func (h *scanLinks) status(c echo.Context) error {
 		return h.linkedThroughLink(c, link)
 	}
 	if err != nil {
+		return err
+	}
+	if _, err := h.unlinkedLine(c, link); err != nil {
 		return err
 	}
 	st, err := h.deps.Sessions.PairingStatus(ctx, link.LineID)
@@ -127,6 +159,9 @@ func (h *scanLinks) qr(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if _, err := h.unlinkedLine(c, link); err != nil {
+		return err
+	}
 	st, err := h.deps.Sessions.PairingStatus(c.Request().Context(), link.LineID)
 	if err != nil {
 		return err
@@ -140,6 +175,9 @@ func (h *scanLinks) restart(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if _, err := h.unlinkedLine(c, link); err != nil {
+		return err
+	}
 	st, err := h.start(c, link)
 	if err != nil {
 		return err
@@ -151,6 +189,9 @@ func (h *scanLinks) restart(c echo.Context) error {
 func (h *scanLinks) phone(c echo.Context) error {
 	link, err := h.resolve(c)
 	if err != nil {
+		return err
+	}
+	if _, err := h.unlinkedLine(c, link); err != nil {
 		return err
 	}
 	st, err := pairPhone(c, h.deps.Sessions, link.LineID, func() error {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"regexp"
 
 	"github.com/labstack/echo/v4"
 
@@ -82,7 +83,8 @@ type settingsPage struct {
 }
 
 // settingsPage handles the SETTING_CONNECTOR placement POST: it proves the
-// user, makes sure the line has a row and renders its panel.
+// user, checks LINE, makes sure the line has a row (administrators only) and
+// renders its panel.
 func (h *settings) settingsPage(c echo.Context) error {
 	ctx := c.Request().Context()
 	req, user, err := h.authenticate(c)
@@ -93,11 +95,14 @@ func (h *settings) settingsPage(c echo.Context) error {
 		return fmt.Errorf("%w: PLACEMENT is %q with LINE %q, expected SETTING_CONNECTOR with a line",
 			errWrongPlacement, req.Placement, user.Line)
 	}
-	connectorID := req.Options.Connector
-	if connectorID == "" {
-		connectorID = h.deps.ConnectorID
+	if !openLineIDPattern.MatchString(user.Line) {
+		return echo.NewHTTPError(http.StatusBadRequest, "pages.settings.line_invalid").
+			SetInternal(fmt.Errorf("PLACEMENT_OPTIONS LINE %q is not a positive id of at most 10 digits", user.Line))
 	}
-	line, err := h.deps.Lines.Ensure(ctx, user.PortalID, user.Line, connectorID, "")
+	line, err := h.placementLine(ctx, req, user)
+	if errors.Is(err, connector.ErrLineNotFound) && !user.Admin {
+		return h.notSetUp(c, user)
+	}
 	if err != nil {
 		return err
 	}
@@ -124,6 +129,38 @@ func (h *settings) settingsPage(c echo.Context) error {
 		Panel:        panel,
 	}
 	return h.pages.Render(c, http.StatusOK, "settings.html", page)
+}
+
+// openLineIDPattern is a Bitrix24 open line id as LINE carries it: a
+// positive decimal number of at most 10 digits, without leading zeros.
+var openLineIDPattern = regexp.MustCompile(`^[1-9][0-9]{0,9}$`)
+
+// placementLine returns the row of the placement's line. An administrator's
+// visit creates it; other users only read an existing row, so they cannot
+// add lines by editing LINE.
+func (h *settings) placementLine(ctx context.Context, req portal.PlacementRequest, user *portal.FrameUser) (*connector.Line, error) {
+	if !user.Admin {
+		return h.deps.Lines.ByPortalLine(ctx, user.PortalID, user.Line)
+	}
+	connectorID := req.Options.Connector
+	if connectorID == "" {
+		connectorID = h.deps.ConnectorID
+	}
+	return h.deps.Lines.Ensure(ctx, user.PortalID, user.Line, connectorID, "")
+}
+
+// notSetUp is the read-only page of a line no administrator has opened yet.
+func (h *settings) notSetUp(c echo.Context, user *portal.FrameUser) error {
+	lang := static.Lang(user.Lang)
+	page := errorPage{
+		Lang:    lang,
+		NoIndex: true,
+		Status:  http.StatusOK,
+		Heading: h.pages.T(lang, "pages.settings.heading"),
+		Message: h.pages.T(lang, "pages.pairing.ask_admin"),
+	}
+	page.Title = page.Heading
+	return h.pages.Render(c, http.StatusOK, "error.html", page)
 }
 
 // reactivate turns the connector on again in Bitrix24 when an administrator

@@ -36,7 +36,8 @@ type scanLinkJSON struct {
 	ExpiresAt string `json:"expires_at"`
 }
 
-// createScanLink makes a new link for the line and revokes the previous one.
+// createScanLink makes a new link for the line, revokes the previous one and
+// stops the pairing attempt a previous link started or joined.
 func (h *settings) createScanLink(c echo.Context) error {
 	ctx := c.Request().Context()
 	line, user := currentLine(c), frameUser(c)
@@ -45,6 +46,9 @@ func (h *settings) createScanLink(c echo.Context) error {
 	}
 	token, link, err := h.deps.Links.Create(ctx, line.ID, user.UserID, userLang(c))
 	if err != nil {
+		return err
+	}
+	if err := h.cancelLinkPairing(ctx, line); err != nil {
 		return err
 	}
 	h.deps.Log.InfoContext(ctx, "Scan link created", "portal_id", line.PortalID, "line_id", line.ID,
@@ -59,8 +63,8 @@ func (h *settings) createScanLink(c echo.Context) error {
 
 func (h *settings) linkURL(token string) string { return h.deps.PublicURL + "/link/" + token }
 
-// revokeScanLink ends the line's open link. Revoking when none is open is
-// not an error.
+// revokeScanLink ends the line's open link and stops the pairing attempt it
+// started or joined. Revoking when none is open is not an error.
 func (h *settings) revokeScanLink(c echo.Context) error {
 	ctx := c.Request().Context()
 	line := currentLine(c)
@@ -68,11 +72,46 @@ func (h *settings) revokeScanLink(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := h.cancelLinkPairing(ctx, line); err != nil {
+		return err
+	}
 	if n > 0 {
 		h.deps.Log.InfoContext(ctx, "Scan link revoked", "portal_id", line.PortalID, "line_id", line.ID,
 			"user_id", frameUser(c).UserID)
 	}
 	return c.JSON(http.StatusOK, map[string]int64{"revoked": n})
+}
+
+// cancelLinkPairing stops the line's running pairing attempt when a scan
+// link started or joined it, because the holder of a revoked link could
+// still scan the code on their screen. Call it after the links are revoked,
+// so a revoked link cannot start a new attempt meanwhile.
+// NOTE: an attempt that ends and is replaced between the status read and
+// the cancel is cancelled too; only an administrator's action races here.
+func (h *settings) cancelLinkPairing(ctx context.Context, line *connector.Line) error {
+	st, err := h.deps.Sessions.PairingStatus(ctx, line.ID)
+	if errors.Is(err, connector.ErrPairingNotRunning) || errors.Is(err, connector.ErrNotOwner) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if st.ScanLinkID == 0 || pairingEnded(st.Step) {
+		return nil
+	}
+	err = h.deps.Sessions.CancelPairing(ctx, line.ID)
+	if err != nil && !errors.Is(err, connector.ErrPairingNotRunning) {
+		return err
+	}
+	h.deps.Log.InfoContext(ctx, "Pairing through a revoked scan link cancelled", "portal_id", line.PortalID,
+		"line_id", line.ID, "scan_link_id", st.ScanLinkID)
+	return nil
+}
+
+// pairingEnded reports whether step is an outcome rather than a running
+// attempt.
+func pairingEnded(step string) bool {
+	return step == connector.PairingSuccess || step == connector.PairingExpired || step == connector.PairingFailed
 }
 
 // emailScanLink sends the link the page just created to the address typed

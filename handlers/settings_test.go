@@ -259,6 +259,7 @@ func (env *pagesEnv) pairOnPage(page openedPage, phone string) {
 func TestSettingsNonAdminReadOnly(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *gorm.DB) {
 		env := newPagesEnv(t, db, pagesEnvOptions{})
+		env.openSettings(1, "en") // an administrator's visit creates the line
 		page := env.openSettings(pagesViewerID, "en")
 		if !strings.Contains(page.body, "read-only") {
 			t.Error("a non-administrator is not told the page is read-only")

@@ -209,3 +209,23 @@ func (a *Authenticator) ParseFrameToken(token string) (*FrameUser, error) {
 	user.Token = token
 	return &user, nil
 }
+
+// CheckFramePortal returns ErrFrameTokenInvalid when the portal of a parsed
+// token has no row or uninstalled the app since the token was issued, so
+// its tokens stop working at once rather than when they expire.
+func (a *Authenticator) CheckFramePortal(ctx context.Context, user *FrameUser) error {
+	p, err := a.store.ByID(ctx, user.PortalID)
+	if errors.Is(err, ErrPortalNotFound) {
+		return fmt.Errorf("%w: portal %d has no row", ErrFrameTokenInvalid, user.PortalID)
+	}
+	if err != nil {
+		return err
+	}
+	if p.State == StateUninstalled || p.UninstalledAt != nil {
+		return fmt.Errorf("%w: portal %s uninstalled the app", ErrFrameTokenInvalid, p.MemberID)
+	}
+	if p.MemberID != user.MemberID {
+		return fmt.Errorf("%w: portal %d is no longer member_id %q", ErrFrameTokenInvalid, p.ID, user.MemberID)
+	}
+	return nil
+}
