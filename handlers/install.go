@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -97,6 +98,10 @@ func installStatus(step string, err error) int {
 		return http.StatusRequestEntityTooLarge
 	case errors.Is(err, errNotForm):
 		return http.StatusUnsupportedMediaType
+	case errors.Is(err, context.DeadlineExceeded):
+		return http.StatusGatewayTimeout
+	case errors.Is(err, portal.ErrOAuthUnavailable):
+		return http.StatusServiceUnavailable
 	case step == portal.StepRequest:
 		return http.StatusBadRequest
 	case step == portal.StepVerify:
@@ -112,6 +117,10 @@ func installHintKey(step string, err error) string {
 	switch {
 	case errors.Is(err, portal.ErrInvalidEndpoint):
 		return "install.failed.hint.invalid_domain"
+	case errors.Is(err, context.DeadlineExceeded):
+		return "install.failed.hint.timeout"
+	case errors.Is(err, portal.ErrOAuthUnavailable):
+		return "install.failed.hint.retry"
 	case step == portal.StepRequest:
 		return "install.failed.hint.request"
 	case step == portal.StepVerify:

@@ -133,6 +133,7 @@ func (f *portalFixture) installerPost(lang string) (string, string) {
 	query := url.Values{"DOMAIN": {f.fake.Domain()}, "PROTOCOL": {"0"}, "LANG": {lang},
 		"APP_SID": {"926d1736c46fbd8ba1bd0b4b0a3b08cf"}}
 	body := "AUTH_ID=" + access + "&AUTH_EXPIRES=3600&REFRESH_ID=" + refresh +
+		"&SERVER_ENDPOINT=" + url.QueryEscape(f.fake.ServerEndpoint()) +
 		"&member_id=" + f.fake.MemberID() + "&status=L&PLACEMENT=DEFAULT" +
 		"&PLACEMENT_OPTIONS=%7B%22any%22%3A%2228%5C%2F%22%7D"
 	return "/install?" + query.Encode(), body

@@ -10,11 +10,14 @@ var (
 	ErrMalformedEvent = errors.New("malformed event")
 
 	// ErrInstallMissingField means an installer POST lacks DOMAIN, AUTH_ID
-	// or member_id, or one of them is not in the expected form.
+	// or member_id, or one of them is not in the expected form. It also means
+	// that an install of a new member_id lacks the refresh token (REFRESH_ID
+	// or auth[refresh_token]) that proves it.
 	ErrInstallMissingField = errors.New("install request is missing a required field")
 
 	// ErrTokensNotVerified means app.info rejected the tokens of an install
-	// request, or its result did not match this app.
+	// request, or its result did not match this app, or the OAuth server
+	// rejected the refresh token or issued it for another member_id or host.
 	ErrTokensNotVerified = errors.New("tokens were not accepted by the portal")
 
 	// ErrRegistrationFailed means imconnector.register, event.get,

@@ -63,9 +63,18 @@ type InstallOptions struct {
 	// AllowInsecureHTTP accepts portals and OAuth servers on loopback
 	// addresses over http.
 	AllowInsecureHTTP bool
-	Log               *slog.Logger
-	Now               func() time.Time
+	// Timeout bounds one whole install, ONAPPINSTALL or ONAPPUPDATE,
+	// retries included (default DefaultInstallTimeout).
+	Timeout time.Duration
+	Log     *slog.Logger
+	Now     func() time.Time
 }
+
+// DefaultInstallTimeout is the default InstallOptions.Timeout. It stays well
+// under the 120 s write timeout of the app's HTTP server, so the installer
+// page always gets its error page. Without it, a REST request that times out
+// after 30 s and is retried would run past that limit.
+const DefaultInstallTimeout = 60 * time.Second
 
 func (o InstallOptions) withDefaults() InstallOptions {
 	if o.ConnectorName == "" {
@@ -83,6 +92,9 @@ func (o InstallOptions) withDefaults() InstallOptions {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = DefaultInstallTimeout
 	}
 	return o
 }
@@ -126,23 +138,47 @@ type InstallRequest struct {
 
 // InstallFromPage handles the installer POST. Nothing is stored unless
 // app.info accepts AUTH_ID at the portal's endpoint: the stored one for a
-// known member_id, otherwise https://<DOMAIN>/rest/. It returns the portal
-// once the connector is registered and every event is bound, which is when
-// the page may call BX24.installFinish.
+// known member_id, otherwise https://<DOMAIN>/rest/. A member_id that is not
+// stored yet must also be proven by exchanging REFRESH_ID at the OAuth
+// server (see proveMember), and the rotated pair is stored. It returns the
+// portal once the connector is registered and every event is bound, which
+// is when the page may call BX24.installFinish. The whole install is bounded
+// by InstallOptions.Timeout.
 func (in *Installer) InstallFromPage(ctx context.Context, req InstallRequest) (*Portal, error) {
+	ctx, cancel := context.WithTimeout(ctx, in.opts.Timeout)
+	defer cancel()
+	p, err := in.installFromPage(ctx, req)
+	if err != nil {
+		return nil, in.deadlineError(ctx, err)
+	}
+	return p, nil
+}
+
+func (in *Installer) installFromPage(ctx context.Context, req InstallRequest) (*Portal, error) {
 	if err := req.validate(); err != nil {
 		return nil, &InstallError{Step: StepRequest, Err: err}
 	}
-	endpoint, domain, err := in.endpointFor(ctx, req.MemberID, req.Domain, req.Protocol)
-	if errors.Is(err, ErrInvalidEndpoint) {
-		return nil, &InstallError{Step: StepRequest, Err: err}
-	}
+	known, err := in.knownPortal(ctx, req.MemberID)
 	if err != nil {
 		return nil, &InstallError{Step: StepSave, Err: err}
+	}
+	endpoint, domain, err := in.endpointFor(known, req.Domain, req.Protocol)
+	if err != nil {
+		return nil, &InstallError{Step: StepRequest, Err: err}
 	}
 	info, err := in.verifyTokens(ctx, endpoint, req.AuthID, false)
 	if err != nil {
 		return nil, &InstallError{Step: StepVerify, Err: err}
+	}
+
+	server := in.installServerEndpoint(req.ServerEndpoint, known)
+	tokens := TokenSet{AccessToken: req.AuthID, RefreshToken: req.RefreshID, ExpiresAt: in.expiresAt(0, req.AuthExpires)}
+	if needsMemberProof(known) {
+		claim := memberClaim{MemberID: req.MemberID, Domain: domain, ServerEndpoint: server,
+			RefreshToken: req.RefreshID, RefreshField: "REFRESH_ID"}
+		if tokens, err = in.proveMember(ctx, claim); err != nil {
+			return nil, &InstallError{Step: proofStep(err), Err: err}
+		}
 	}
 
 	p, err := in.store.Upsert(ctx, Install{
@@ -150,9 +186,9 @@ func (in *Installer) InstallFromPage(ctx context.Context, req InstallRequest) (*
 		Domain:           domain,
 		ClientEndpoint:   endpoint,
 		ServerEndpoint:   in.serverEndpoint(req.ServerEndpoint),
-		AccessToken:      req.AuthID,
-		RefreshToken:     req.RefreshID,
-		ExpiresAt:        in.expiresAt(0, req.AuthExpires),
+		AccessToken:      tokens.AccessToken,
+		RefreshToken:     tokens.RefreshToken,
+		ExpiresAt:        tokens.ExpiresAt,
 		ApplicationToken: req.ApplicationToken,
 		Scope:            req.ApplicationScope,
 		Lang:             normalizeLang(req.Lang),

@@ -12,8 +12,21 @@ import (
 // new, has no token yet or uninstalled the app is accepted only when app.info
 // accepts the event's access token at the portal's endpoint and reports the
 // app as installed; for a new portal that endpoint is https://<domain>/rest/
-// and auth[client_endpoint] must name the same address.
+// and auth[client_endpoint] must name the same address. A new member_id
+// must also be proven by exchanging auth[refresh_token] at the OAuth server
+// (see proveMember), and the rotated pair is stored. The whole install is
+// bounded by InstallOptions.Timeout.
 func (in *Installer) InstallFromEvent(ctx context.Context, ev *Event) (*Portal, error) {
+	ctx, cancel := context.WithTimeout(ctx, in.opts.Timeout)
+	defer cancel()
+	p, err := in.installFromEvent(ctx, ev)
+	if err != nil {
+		return nil, in.deadlineError(ctx, err)
+	}
+	return p, nil
+}
+
+func (in *Installer) installFromEvent(ctx context.Context, ev *Event) (*Portal, error) {
 	auth := ev.Auth
 	if !validMemberID(auth.MemberID) {
 		return nil, fmt.Errorf("%w: ONAPPINSTALL has no valid auth[member_id]", ErrEventUnverified)
@@ -21,8 +34,8 @@ func (in *Installer) InstallFromEvent(ctx context.Context, ev *Event) (*Portal, 
 	if auth.ApplicationToken == "" {
 		return nil, fmt.Errorf("%w: ONAPPINSTALL has no auth[application_token]", ErrEventUnverified)
 	}
-	known, err := in.store.ByMemberID(ctx, auth.MemberID)
-	if err != nil && !errors.Is(err, ErrPortalNotFound) {
+	known, err := in.knownPortal(ctx, auth.MemberID)
+	if err != nil {
 		return nil, err
 	}
 
@@ -40,15 +53,24 @@ func (in *Installer) InstallFromEvent(ctx context.Context, ev *Event) (*Portal, 
 			return nil, err
 		}
 	}
+	tokens := TokenSet{AccessToken: auth.AccessToken, RefreshToken: auth.RefreshToken,
+		ExpiresAt: in.expiresAt(auth.Expires, auth.ExpiresIn)}
+	if needsMemberProof(known) {
+		claim := memberClaim{MemberID: auth.MemberID, Domain: domain, RefreshToken: auth.RefreshToken,
+			ServerEndpoint: in.installServerEndpoint(auth.ServerEndpoint, known), RefreshField: "auth[refresh_token]"}
+		if tokens, err = in.proveMember(ctx, claim); err != nil {
+			return nil, err
+		}
+	}
 
 	p, err := in.store.Upsert(ctx, Install{
 		MemberID:         auth.MemberID,
 		Domain:           domain,
 		ClientEndpoint:   endpoint,
 		ServerEndpoint:   in.serverEndpoint(auth.ServerEndpoint),
-		AccessToken:      auth.AccessToken,
-		RefreshToken:     auth.RefreshToken,
-		ExpiresAt:        in.expiresAt(auth.Expires, auth.ExpiresIn),
+		AccessToken:      tokens.AccessToken,
+		RefreshToken:     tokens.RefreshToken,
+		ExpiresAt:        tokens.ExpiresAt,
 		ApplicationToken: auth.ApplicationToken,
 		Scope:            auth.Scope,
 		Lang:             normalizeLang(ev.Data.Value("LANGUAGE_ID")),
@@ -117,8 +139,18 @@ func verifiedBy(token bool) string {
 // and fresh tokens. An unchanged token is verified by comparison; a rotated
 // one only when app.info at the stored endpoint accepts the event's access
 // token. The new token is then stored and the registration is run again,
-// because an update removes the app's event bindings.
+// because an update removes the app's event bindings. Like an install, it is
+// bounded by InstallOptions.Timeout.
 func (in *Installer) UpdateFromEvent(ctx context.Context, ev *Event) error {
+	ctx, cancel := context.WithTimeout(ctx, in.opts.Timeout)
+	defer cancel()
+	if err := in.updateFromEvent(ctx, ev); err != nil {
+		return in.deadlineError(ctx, err)
+	}
+	return nil
+}
+
+func (in *Installer) updateFromEvent(ctx context.Context, ev *Event) error {
 	auth := ev.Auth
 	p, err := installedPortal(ctx, in.store, ev)
 	if err != nil {

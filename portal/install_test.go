@@ -26,9 +26,21 @@ func TestInstallFromPageRegistersConnector(t *testing.T) {
 		if p.MemberID != env.fake.MemberID() || p.Domain != env.fake.Domain() || p.ClientEndpoint != env.fake.ClientEndpoint() {
 			t.Errorf("stored portal = %s %s %s", p.MemberID, p.Domain, p.ClientEndpoint)
 		}
+		// Proving the new member_id exchanged REFRESH_ID once, so the rotated
+		// pair is stored in place of the request's.
 		access, refresh, err := env.store.Tokens(context.Background(), p)
-		if err != nil || access != req.AuthID || refresh != req.RefreshID {
-			t.Errorf("stored tokens differ from AUTH_ID and REFRESH_ID (err %v)", err)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if access == "" || access == req.AuthID {
+			t.Errorf("stored access token is empty or the revoked AUTH_ID")
+		}
+		if refresh == "" || refresh == req.RefreshID {
+			t.Errorf("stored refresh token is empty or the used REFRESH_ID")
+		}
+		calls := env.fake.OAuthCalls()
+		if len(calls) != 1 || calls[0].RefreshToken != req.RefreshID || calls[0].Status != http.StatusOK {
+			t.Errorf("OAuth calls = %+v, want one successful exchange of REFRESH_ID", calls)
 		}
 		if p.ServerEndpoint != env.fake.ServerEndpoint() {
 			t.Errorf("ServerEndpoint = %q", p.ServerEndpoint)
@@ -288,6 +300,13 @@ func assertBoundTo(t *testing.T, fake *b24fake.Portal, handler string) {
 func TestInstallIgnoresUnknownOAuthServer(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *gorm.DB) {
 		env := newInstallEnv(t, db, b24fake.Options{})
+		first := env.mustInstall(t)
+		// Clear the stored OAuth server, so that a reinstall naming an
+		// unknown one shows whether it is stored. The portal is known, so no
+		// refresh token is exchanged and nothing is sent to these addresses.
+		if err := db.Model(&Portal{}).Where("id = ?", first.ID).Update("server_endpoint", "").Error; err != nil {
+			t.Fatal(err)
+		}
 		for _, endpoint := range []string{"https://collector.example.net/rest/", "http://169.254.169.254/rest/", "::"} {
 			req := env.installRequest()
 			req.ServerEndpoint = endpoint

@@ -24,18 +24,24 @@ type AppInfo struct {
 	License        string
 }
 
+// knownPortal returns the stored portal of memberID, or nil when there is
+// none.
+func (in *Installer) knownPortal(ctx context.Context, memberID string) (*Portal, error) {
+	p, err := in.store.ByMemberID(ctx, memberID)
+	if errors.Is(err, ErrPortalNotFound) {
+		return nil, nil
+	}
+	return p, err
+}
+
 // endpointFor returns the client endpoint and domain to verify an install
 // against. A known portal keeps the endpoint stored at its first install, so
 // a later request cannot point its member_id at another address; a new one
 // gets https://<domain>/rest/ (http only for loopback hosts when insecure
 // http is allowed), validated before any request is sent.
-func (in *Installer) endpointFor(ctx context.Context, memberID, domain, protocol string) (string, string, error) {
-	p, err := in.store.ByMemberID(ctx, memberID)
-	switch {
-	case err == nil && p.ClientEndpoint != "":
-		return p.ClientEndpoint, p.Domain, nil
-	case err != nil && !errors.Is(err, ErrPortalNotFound):
-		return "", "", err
+func (in *Installer) endpointFor(known *Portal, domain, protocol string) (string, string, error) {
+	if known != nil && known.ClientEndpoint != "" {
+		return known.ClientEndpoint, known.Domain, nil
 	}
 	return in.buildEndpoint(domain, protocol)
 }

@@ -135,49 +135,9 @@ func attentionReason(code string) string {
 // requestRefresh sends the refresh token to the OAuth server named by the
 // portal's server_endpoint, the only request that carries the client secret.
 func (c *Client) requestRefresh(ctx context.Context, p *Portal, refresh string) (TokenSet, error) {
-	tokenURL, err := c.tokenURL(p.ServerEndpoint)
+	ans, err := c.exchangeRefreshToken(ctx, p.ServerEndpoint, refresh)
 	if err != nil {
 		return TokenSet{}, err
-	}
-	q := url.Values{
-		"grant_type":    {"refresh_token"},
-		"client_id":     {c.opts.ClientID},
-		"client_secret": {c.opts.ClientSecret},
-		"refresh_token": {refresh},
-	}
-	tokenURL.RawQuery = q.Encode()
-	reqCtx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(reqCtx, http.MethodGet, tokenURL.String(), nil)
-	if err != nil {
-		return TokenSet{}, fmt.Errorf("build refresh request: %w", err)
-	}
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", c.opts.UserAgent)
-	res, err := c.http.Do(req)
-	if err != nil {
-		return TokenSet{}, classifyTransport(err)
-	}
-	defer res.Body.Close()
-	return c.decodeTokenAnswer(ctx, p, res)
-}
-
-func (c *Client) decodeTokenAnswer(ctx context.Context, p *Portal, res *http.Response) (TokenSet, error) {
-	var ans tokenAnswer
-	if err := json.NewDecoder(http.MaxBytesReader(nil, res.Body, 1<<20)).Decode(&ans); err != nil {
-		if res.StatusCode >= 500 {
-			return TokenSet{}, &statusError{status: res.StatusCode}
-		}
-		return TokenSet{}, fmt.Errorf("decode refresh answer (HTTP %d): %w", res.StatusCode, err)
-	}
-	if ans.Error != "" {
-		return TokenSet{}, &APIError{HTTPStatus: res.StatusCode, Code: string(ans.Error), Description: string(ans.Description)}
-	}
-	if res.StatusCode >= 500 {
-		return TokenSet{}, &statusError{status: res.StatusCode}
-	}
-	if ans.AccessToken == "" || ans.RefreshToken == "" {
-		return TokenSet{}, fmt.Errorf("refresh answer (HTTP %d) has no token pair", res.StatusCode)
 	}
 	set := TokenSet{AccessToken: ans.AccessToken, RefreshToken: ans.RefreshToken}
 	switch {
@@ -195,6 +155,59 @@ func (c *Client) decodeTokenAnswer(ctx context.Context, p *Portal, res *http.Res
 		}
 	}
 	return set, nil
+}
+
+// exchangeRefreshToken sends refresh to the token endpoint of
+// serverEndpoint (DefaultServerEndpoint when empty) and returns the decoded
+// response, which always contains a token pair. An error code from the OAuth
+// server is an *APIError, a 5xx status a *statusError and no response a
+// *transportError.
+func (c *Client) exchangeRefreshToken(ctx context.Context, serverEndpoint, refresh string) (*tokenAnswer, error) {
+	tokenURL, err := c.tokenURL(serverEndpoint)
+	if err != nil {
+		return nil, err
+	}
+	q := url.Values{
+		"grant_type":    {"refresh_token"},
+		"client_id":     {c.opts.ClientID},
+		"client_secret": {c.opts.ClientSecret},
+		"refresh_token": {refresh},
+	}
+	tokenURL.RawQuery = q.Encode()
+	reqCtx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(reqCtx, http.MethodGet, tokenURL.String(), nil)
+	if err != nil {
+		return nil, fmt.Errorf("build refresh request: %w", err)
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", c.opts.UserAgent)
+	res, err := c.http.Do(req)
+	if err != nil {
+		return nil, classifyTransport(err)
+	}
+	defer res.Body.Close()
+	return decodeTokenAnswer(res)
+}
+
+func decodeTokenAnswer(res *http.Response) (*tokenAnswer, error) {
+	var ans tokenAnswer
+	if err := json.NewDecoder(http.MaxBytesReader(nil, res.Body, 1<<20)).Decode(&ans); err != nil {
+		if res.StatusCode >= 500 {
+			return nil, &statusError{status: res.StatusCode}
+		}
+		return nil, fmt.Errorf("decode refresh answer (HTTP %d): %w", res.StatusCode, err)
+	}
+	if ans.Error != "" {
+		return nil, &APIError{HTTPStatus: res.StatusCode, Code: string(ans.Error), Description: string(ans.Description)}
+	}
+	if res.StatusCode >= 500 {
+		return nil, &statusError{status: res.StatusCode}
+	}
+	if ans.AccessToken == "" || ans.RefreshToken == "" {
+		return nil, fmt.Errorf("refresh answer (HTTP %d) has no token pair", res.StatusCode)
+	}
+	return &ans, nil
 }
 
 // tokenURL derives the token address from server_endpoint by replacing its
