@@ -68,7 +68,10 @@ func (p page) run(statement string) {
 // the portal frame once it exists.
 func (p page) clickInFrame(selector string) {
 	p.t.Helper()
-	p.waitTrue(fmt.Sprintf(`(() => { const b = [...document.querySelectorAll(%q)].find(e => e.offsetParent !== null);
+	// The click waits for the load event, because a button clicked before
+	// the page's script attached its handlers does nothing.
+	p.waitTrue(fmt.Sprintf(`(() => { if (document.readyState !== 'complete') return false;
+		const b = [...document.querySelectorAll(%q)].find(e => e.offsetParent !== null);
 		if (!b) return false; b.click(); return true; })()`, selector), true)
 }
 
