@@ -56,7 +56,7 @@ const (
 	PairingPasskey  = "passkey"  // the phone asks to confirm with a passkey
 	PairingSuccess  = "success"  // linked; Phone and PushName are set
 	PairingExpired  = "expired"  // codes timed out and no restart is allowed
-	PairingFailed   = "failed"   // ErrorKey says why
+	PairingFailed   = "failed"   // ErrorKey is the reason
 )
 
 // PairingStatus is a snapshot of a pairing attempt.

@@ -60,7 +60,7 @@ type Options struct {
 	RevokeWindow      time.Duration // how long WhatsApp allows deletes for everyone (48h)
 	WorkerIdle        time.Duration // a worker with nothing to do exits after this (30s)
 	DownloadTimeout   time.Duration // bound of one file download from a portal (2m)
-	AvatarTimeout     time.Duration // bound of one profile picture lookup and download (10s)
+	AvatarTimeout     time.Duration // bound of one profile picture lookup and download (3s)
 	AvatarInterval    time.Duration // minimum time between picture lookups of one chat (24h)
 	AllowInsecureHTTP bool          // accept http file links from loopback portals (tests)
 	// HTTPClient downloads operator files (default a new http.Client). Its
@@ -85,7 +85,7 @@ func (o Options) withDefaults() Options {
 	setDuration(&o.RevokeWindow, 48*time.Hour)
 	setDuration(&o.WorkerIdle, 30*time.Second)
 	setDuration(&o.DownloadTimeout, 2*time.Minute)
-	setDuration(&o.AvatarTimeout, 10*time.Second)
+	setDuration(&o.AvatarTimeout, 3*time.Second)
 	setDuration(&o.AvatarInterval, 24*time.Hour)
 
 	if o.MaxInboundMedia <= 0 {

@@ -117,7 +117,7 @@ type SendOptions struct {
 	ID types.MessageID
 }
 
-// SendResult is what WhatsApp returned for a sent message.
+// SendResult is WhatsApp's reply to a sent message.
 type SendResult struct {
 	ID        types.MessageID
 	Timestamp time.Time
@@ -132,7 +132,7 @@ const (
 	PairPasskey PairKind = "passkey" // the phone asks to confirm with a passkey
 	PairSuccess PairKind = "success" // JID, PushName and Platform are set
 	PairTimeout PairKind = "timeout" // every code expired without a scan
-	PairError   PairKind = "error"   // Err says why, for example a refused number
+	PairError   PairKind = "error"   // Err is the reason, for example a refused number
 )
 
 // PairItem is one step of QR pairing.
