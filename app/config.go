@@ -134,6 +134,7 @@ func (c *Config) Validate() error {
 	case c.Env == "production" && u.Scheme != "https":
 		bad("PUBLIC_URL", "%q must use https in production, because Bitrix24 calls only https handlers", c.PublicURL)
 	}
+
 	if c.WhatsAppBackend != "whatsmeow" && c.WhatsAppBackend != "simulator" {
 		bad("WHATSAPP_BACKEND", "%q is not valid; expected whatsmeow or simulator", c.WhatsAppBackend)
 	}
@@ -143,6 +144,7 @@ func (c *Config) Validate() error {
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		bad("LOG_FORMAT", "%q is not valid; expected text or json", c.LogFormat)
 	}
+
 	if c.SecretKey != "" {
 		if _, err := decodeKey(c.SecretKey); err != nil {
 			bad("SECRET_KEY", "%v", err)
@@ -153,12 +155,14 @@ func (c *Config) Validate() error {
 	if c.Env == "production" && (c.B24ClientID == "" || c.B24ClientSecret == "") {
 		bad("B24_CLIENT_ID", "and B24_CLIENT_SECRET are required in production")
 	}
+
 	if !validConnectorID(c.B24ConnectorID) {
 		bad("B24_CONNECTOR_ID", "%q is not valid; use lower case letters, digits and underscores", c.B24ConnectorID)
 	}
 	if c.B24RateBurst < 1 || c.B24RatePerSec <= 0 {
 		bad("B24_RATE_BURST", "and B24_RATE_PER_SEC must be positive, got %d and %g", c.B24RateBurst, c.B24RatePerSec)
 	}
+
 	if c.DataDir == "" {
 		bad("DATA_DIR", "must not be empty")
 	}

@@ -53,7 +53,7 @@ const (
 	PairingStarting = "starting" // connecting to WhatsApp, no code yet
 	PairingQR       = "qr"       // QR is the code to show
 	PairingCode     = "code"     // PairCode is the code to type on the phone
-	PairingPasskey  = "passkey"  // the phone asks to confirm with a passkey
+	PairingPasskey  = "passkey"  // the phone requests confirmation with a passkey
 	PairingSuccess  = "success"  // linked; Phone and PushName are set
 	PairingExpired  = "expired"  // codes timed out and no restart is allowed
 	PairingFailed   = "failed"   // ErrorKey is the reason
@@ -74,7 +74,7 @@ type PairingStatus struct {
 	Restarts  int
 	StartedAt time.Time
 	Until     time.Time
-	// Via is how the attempt was started (a PairingOptions.Via value).
+	// Via is the route that started the attempt (a PairingOptions.Via value).
 	Via string
 	// ScanLinkID is the scan link that started or last joined the attempt,
 	// or 0.

@@ -23,7 +23,7 @@ var (
 	// for example after a restart: the page should start pairing again.
 	ErrPairingNotRunning = errors.New("no pairing attempt is running for the line")
 	// ErrNotOwner is returned by Manager methods for a line whose WhatsApp
-	// session is leased by another live instance; only that instance may
+	// session is leased by another live instance. Only that instance may
 	// connect, pair or log out the line.
 	ErrNotOwner = errors.New("line is owned by another instance")
 	// ErrLineSuspended is returned by StartPairing for a line suspended for

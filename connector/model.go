@@ -37,9 +37,9 @@ type Line struct {
 	ExpectedPhone string
 	GroupsEnabled bool
 	B24Active     bool `gorm:"column:b24_active"`
-	// B24DetachedAt is when the connector was disconnected from the open
-	// line in Contact Center; the manager does not re-activate such a line
-	// in Bitrix24 until it is paired again or activated from the settings page.
+	// B24DetachedAt is the time the connector was disconnected from the open
+	// line in Contact Center. The manager does not re-activate such a line in
+	// Bitrix24 until it is paired again or activated from the settings page.
 	B24DetachedAt *time.Time `gorm:"column:b24_detached_at"`
 	PhoneSeenAt   *time.Time
 	BillingState  string

@@ -112,7 +112,7 @@ func TestLogoutFromPhoneDeletesKeys(t *testing.T) {
 		if status, ok := h.b24.LineStatus(testConnector, 1); ok && status.Active {
 			t.Error("line still active in Bitrix24 after the phone logged out")
 		}
-		// The lease is released last, after Bitrix24 was told, so wait for it.
+		// The lease is released last, after the Bitrix24 call, so wait for it.
 		h.waitFor("lease released after logout", func() bool { return !m.Owns(line.ID) })
 		if st, err := m.PairingStatus(context.Background(), line.ID); !errors.Is(err, ErrPairingNotRunning) {
 			t.Errorf("pairing status after phone logout = %+v, %v; want ErrPairingNotRunning", st, err)

@@ -69,7 +69,7 @@ func (a *appServer) postJSON(path string, in, out any) response {
 	return res
 }
 
-// getJSON requests path and decodes its JSON answer, failing unless it is 200.
+// getJSON requests path and decodes its JSON response, failing unless it is 200.
 func (a *appServer) getJSON(path string, out any) {
 	a.t.Helper()
 	res := a.get(path)

@@ -8,11 +8,11 @@ import (
 	"github.com/wabridge/b24wa/portal"
 )
 
-// event handles POST /events. It answers 200 only after the event was
-// verified and, for connector events, stored by the sink; Bitrix24 never
+// event handles POST /events. It returns 200 only after the event was
+// verified and, for connector events, stored by the sink. Bitrix24 never
 // sends an event again, so a 500 here means the event is lost and is logged
-// as an error. Rejected events are answered with a JSON error naming the
-// reason and change nothing.
+// as an error. Rejected events get a JSON error naming the reason and change
+// nothing.
 func (h *portalHandlers) event(c echo.Context) error {
 	form, err := readForm(c, h.deps.MaxEventBytes, h.deps.FormLimits)
 	if err != nil {
@@ -25,7 +25,7 @@ func (h *portalHandlers) event(c echo.Context) error {
 	return h.dispatch(c, ev)
 }
 
-// dispatch hands a decoded event to the EventHandler and answers.
+// dispatch hands a decoded event to the EventHandler and writes the response.
 func (h *portalHandlers) dispatch(c echo.Context, ev *portal.Event) error {
 	if err := h.deps.Events.HandleEvent(c.Request().Context(), ev); err != nil {
 		return h.rejectEvent(c, ev, err)

@@ -36,8 +36,8 @@ var _ FrameTokenParser = (*portal.Authenticator)(nil)
 // installed portal (see frameToken for where it is read). It puts the user
 // in the context (see frameUser), lets the user's portal frame the response
 // and responds in the user's language. An expired or forged token, or one of
-// a portal that uninstalled the app, is a 401 whose message asks to reopen
-// the page from Bitrix24.
+// a portal that uninstalled the app, is a 401 with a message to reopen the
+// page from Bitrix24.
 func requireFrame(auth FrameTokenParser) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {

@@ -15,7 +15,7 @@ import (
 )
 
 // apiRequest sends a request to the page's API with the frame token only
-// where query says (in the URL) or form says (in the body), never in the
+// where query (the URL) or form (the body) puts it, never in the
 // header.
 func (env *pagesEnv) apiRequest(method, target string, body url.Values) *httptest.ResponseRecorder {
 	req := httptest.NewRequest(method, target, strings.NewReader(body.Encode()))

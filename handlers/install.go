@@ -18,7 +18,7 @@ type installPage struct {
 	Title      string
 	Domain     string
 	BX24Script string
-	// Finished tells install.js to call BX24.installFinish. It is set only
+	// Finished makes install.js call BX24.installFinish. It is set only
 	// after the connector is registered and every event is bound.
 	Finished bool
 	// StepKey and HintKey explain a failure: which step failed and what to do.
@@ -146,7 +146,7 @@ func hostOrigin(domain string) string {
 	return "https://" + domain
 }
 
-// installInfo answers GET and HEAD /install, which browsers reach when
+// installInfo serves GET and HEAD /install, which browsers reach when
 // someone opens the installer address directly.
 func (h *portalHandlers) installInfo(c echo.Context) error {
 	lang := requestLang(c)

@@ -11,7 +11,7 @@ import (
 	"github.com/wabridge/b24wa/connector/wa"
 )
 
-// peer is how one WhatsApp event addresses the customer: the chat JID and
+// peer is the customer's address in one WhatsApp event: the chat JID and
 // whatever alternative address came with it.
 type peer struct {
 	chat     types.JID // the chat as the event names it
@@ -21,8 +21,8 @@ type peer struct {
 
 // resolveChat returns the chats row of the customer, creating it on first
 // contact. A customer keeps one person id, and so one Open Lines dialog,
-// whether WhatsApp addresses them by phone number or by hidden-number LID:
-// the row is found by either address and the other is filled in when it
+// whether WhatsApp addresses them by phone number or by hidden-number LID.
+// The row is found by either address, and the other is filled in when it
 // becomes known (from the event or from the session's LID mapping).
 func (b *Bridge) resolveChat(ctx context.Context, sess wa.Session, line *connector.Line, p peer) (*connector.Chat, error) {
 	if p.chat.Server == types.GroupServer {

@@ -141,7 +141,7 @@ func (in *inbound) contact(m *waE2E.ContactMessage) string {
 	return strings.Join(lines, "[br]")
 }
 
-// withQuote prefixes a reply with a quote of the message it answers: the
+// withQuote prefixes a reply with a quote of the message it replies to: the
 // excerpt the bridge stored, else the quoted text WhatsApp sent along.
 func (in *inbound) withQuote(msg *waE2E.Message, text string) string {
 	ci := contextInfo(msg)

@@ -14,7 +14,7 @@ import (
 
 // HandleConnectorEvent stores the operator's messages, edits and deletes of
 // an imconnector event as outbound deliveries and returns at once, because
-// Bitrix24 never sends an event twice and waits for the answer. A message is
+// Bitrix24 never sends an event twice and waits for the response. A message is
 // stored once per Bitrix24 message id, so a repeated event is harmless.
 // Status and line delete events go to Options.Lines; dialog start and
 // finish events are ignored. The caller has verified the application token.

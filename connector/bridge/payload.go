@@ -18,7 +18,7 @@ const (
 	kindRevoke  = "revoke"  // out: WhatsApp revoke of an operator message
 )
 
-// inPayload is what an inbound delivery needs to reach Bitrix24. The
+// inPayload is the data an inbound delivery needs to reach Bitrix24. The
 // customer's name and phone are read from the chats row when sending, so a
 // phone number learnt later is used.
 type inPayload struct {

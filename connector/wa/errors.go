@@ -20,8 +20,8 @@ var (
 	// for a number starting with 0, which lacks the country code.
 	ErrPhoneNotInternational = errors.New("phone number must start with the country code, not with 0")
 
-	// ErrPairRateLimited is returned by PairPhone when WhatsApp answered 429
-	// rate-overlimit to a pairing code request; wait before asking again.
+	// ErrPairRateLimited is returned by PairPhone when WhatsApp rejected a
+	// pairing code request with 429 rate-overlimit. Wait before requesting again.
 	ErrPairRateLimited = errors.New("pairing code requests are rate-limited by WhatsApp, try again later")
 	// ErrPairingNotRunning is returned by PairPhone when no QR pairing runs
 	// on the session, because the code is requested on that connection.
@@ -48,9 +48,9 @@ var (
 	// ErrDeviceNotFound is returned by Backend.Open and DeleteDevice for a
 	// JID that has no device in the store.
 	ErrDeviceNotFound = errors.New("device not found in the store")
-	// ErrRemoteUnlinkFailed is returned by Session.Logout when WhatsApp could
-	// not be told to unlink the device (for example while disconnected). The
-	// local keys are deleted all the same; the phone drops the stale device
+	// ErrRemoteUnlinkFailed is returned by Session.Logout when the unlink
+	// request could not reach WhatsApp (for example while disconnected). The
+	// local keys are deleted all the same, and the phone drops the stale device
 	// when it never connects again.
 	ErrRemoteUnlinkFailed = errors.New("unlinking the device on WhatsApp failed; local keys were deleted")
 

@@ -52,7 +52,7 @@ type Session interface {
 	// channel carries QR codes on whatsmeow's schedule, then one final item
 	// (success, timeout or error) and is closed.
 	PairQR(ctx context.Context) (<-chan PairItem, error)
-	// PairPhone asks WhatsApp for an 8-character code to type on the phone
+	// PairPhone requests from WhatsApp an 8-character code to type on the phone
 	// whose number is phone (digits only, international form). PairQR must
 	// be running, because pairing by code happens on the same connection.
 	PairPhone(ctx context.Context, phone string) (string, error)
@@ -93,7 +93,7 @@ type Session interface {
 
 // Picture is a downloaded profile picture.
 type Picture struct {
-	// ID is WhatsApp's id of the picture; it changes when the contact sets a
+	// ID is WhatsApp's id of the picture. It changes when the contact sets a
 	// new one, so comparing it to a stored id detects the change.
 	ID       string
 	Data     []byte
@@ -103,8 +103,8 @@ type Picture struct {
 // OpenOptions are optional parameters of Backend.Open.
 type OpenOptions struct {
 	// PrePair is called when a phone scanned the code, before pairing is
-	// completed; returning false rejects the number (for example one that is
-	// already linked to another line) and the pairing fails.
+	// completed. Returning false rejects the number (for example one that is
+	// already linked to another line), and the pairing fails.
 	PrePair func(jid types.JID, platform, business string) bool
 	// Log, when set, is the logger of this session, for example one with a
 	// line_id attribute; nil uses the backend's logger.
@@ -129,7 +129,7 @@ type PairKind string
 // Pairing steps reported on the PairQR channel.
 const (
 	PairQRCode  PairKind = "code"    // Code is a new QR code, valid for Timeout
-	PairPasskey PairKind = "passkey" // the phone asks to confirm with a passkey
+	PairPasskey PairKind = "passkey" // the phone requests confirmation with a passkey
 	PairSuccess PairKind = "success" // JID, PushName and Platform are set
 	PairTimeout PairKind = "timeout" // every code expired without a scan
 	PairError   PairKind = "error"   // Err is the reason, for example a refused number

@@ -83,7 +83,7 @@ type inboundParty struct {
 // malformed input. With Options.StatePath set, the message is saved before
 // delivery, and a call with an id already accepted for the same number
 // returns that id without a second message, so a caller may retry a call
-// whose answer it lost.
+// whose response it lost.
 func (s *Simulator) Inbound(in InboundMessage) (types.MessageID, error) {
 	to, party, media, err := parseInbound(in)
 	if err != nil {
